@@ -1,0 +1,54 @@
+# voice: `make run` serves the demo; `make test` runs every test. Both start from a bare machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMPS := .stamps
+FLASK := $(BIN)/flask --app voice
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test install assets translations compile-translations system-deps bench audit migration clean
+
+run: install assets compile-translations
+	VOICE_DEVELOPMENT=1 $(FLASK) migrate
+	VOICE_DEVELOPMENT=1 $(FLASK) seed-demo
+	VOICE_DEVELOPMENT=1 $(FLASK) run --host 127.0.0.1 --port 5000
+
+test: install system-deps assets compile-translations
+	$(BIN)/python -m pytest
+
+install: $(STAMPS)/installed
+
+$(STAMPS)/installed: pyproject.toml
+	@mkdir -p $(STAMPS)
+	[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $@
+
+# Debian's Chromium and PostgreSQL for the browser and database tests, when missing.
+system-deps:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
+	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql; }
+
+include scripts/assets.mk
+
+# Extract every string (code, templates, questionnaires), update each catalogue, compile.
+translations: install
+	$(BIN)/pybabel extract --quiet -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+		--project voice --copyright-holder "voice" -o translations/messages.pot .
+	$(BIN)/pybabel update --quiet -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
+	$(MAKE) compile-translations
+
+compile-translations: install
+	$(BIN)/pybabel compile --quiet -d translations
+
+# A new migration from the difference between the models and the database schema.
+migration: install
+	$(BIN)/python -c 'import sys, voice.migrate as m; m.new_revision(sys.argv[1])' "$(or $(MESSAGE),change)"
+
+bench: install assets compile-translations
+	$(BIN)/python -m tests.bench
+
+clean:
+	rm -rf $(VENV) $(STAMPS) node_modules static/build

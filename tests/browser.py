@@ -1,0 +1,90 @@
+"""Real Chromium (Debian's) driven by Playwright, against the app served on 127.0.0.1."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+import pyotp
+import pytest
+from werkzeug.serving import make_server
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update",
+                 "--disable-gpu", "--use-fake-device-for-media-stream",
+                 "--use-fake-ui-for-media-stream"]
+AXE = Path(__file__).resolve().parent.parent / "static" / "build" / "axe.min.js"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+class LiveServer:
+    def __init__(self, app):
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc):
+        self.server.shutdown()
+        self.thread.join(5)
+
+
+@pytest.fixture
+def live_server(app):
+    app.config["SERVER_NAME"] = None
+    with LiveServer(app) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium):
+    context = chromium.new_context(bypass_csp=True, viewport={"width": 1024, "height": 800})
+    context.set_default_timeout(15000)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.js_errors = errors
+    yield page
+    context.close()
+
+
+def axe_violations(page, tags=WCAG_TAGS) -> list[dict]:
+    """axe-core's violations for the page as it is now (WCAG 2.2 A and AA rules)."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}}))"
+        ".violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
+        " nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}))", tags)
+    return result
+
+
+def assert_accessible(page) -> None:
+    violations = axe_violations(page)
+    assert violations == [], f"axe-core on {page.url}:\n{json.dumps(violations, indent=1)}"
+
+
+def browser_sign_in(page, base_url: str, person, password: str) -> None:
+    page.goto(f"{base_url}/sign-in")
+    page.get_by_label("Email address").fill(person.email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url("**/sign-in/code**")
+    totp = pyotp.TOTP(person.secret)
+    page.get_by_label("Code").fill(totp.at(time.time(), 1))
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url("**/cases/**")

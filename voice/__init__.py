@@ -1,0 +1,68 @@
+"""voice: a child's views, wishes and feelings, heard by the people who decide."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, abort, g, request
+from flask_wtf import CSRFProtect
+from govuk_frontend_wtf.main import WTFormsHelpers
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    from . import db, http, i18n, settings
+    from .auth import sessions
+
+    app = Flask(__name__, instance_relative_config=True, static_folder=str(ROOT / "static"),
+                template_folder=str(ROOT / "templates"))
+    app.config.update(settings.from_environment(app.instance_path))
+    app.config.update(overrides or {})
+    app.config["SESSION_COOKIE_NAME"] = "__Host-voice-form" if app.config["SECURE_COOKIES"] else "voice-form"
+    app.config.update(SESSION_COOKIE_SECURE=app.config["SECURE_COOKIES"], SESSION_COOKIE_HTTPONLY=True,
+                      SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_PATH="/")
+    app.jinja_loader = ChoiceLoader([
+        FileSystemLoader(str(ROOT / "templates")),
+        PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                      "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf")}),
+    ])
+    app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True
+    WTFormsHelpers(app)
+    CSRFProtect(app)
+    db.init_app(app)
+    i18n.init_app(app)
+    http.init_app(app)
+
+    from . import admin, auth, cases, cli, health, pages
+    for blueprint in (auth.bp, cases.bp, admin.bp, health.bp, pages.bp):
+        app.register_blueprint(blueprint)
+    cli.init_app(app)
+
+    @app.before_request
+    def _who_and_may_they():
+        sessions.load()
+        view = app.view_functions.get(request.endpoint) if request.endpoint else None
+        if view is None:
+            return None  # 404/405 by routing
+        if request.endpoint == "static":
+            return None
+        if not hasattr(view, "access"):
+            app.logger.error("route without a policy declaration: %s", request.endpoint)
+            abort(404)
+        if g.auth_session is not None and g.auth_session.child_session_id:
+            # The device is in a child's hands: only that child's session pages exist.
+            g.child_mode = True
+            if view.access != "child":
+                abort(404)
+        return None
+
+    @app.after_request
+    def _commit_and_cookie(response):
+        # One unit of work per request: what a successful request did (including the audit
+        # entries of what it read) is committed before the response leaves.
+        if response.status_code < 400 and "db" in g:
+            g.db.commit()
+        return sessions.set_cookie(response)
+
+    return app

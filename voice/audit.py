@@ -1,0 +1,54 @@
+"""The append-only audit trail: who did what to which record, when, and with what outcome.
+
+An entry is added to the request's unit of work, so it commits in the same transaction as the
+work it records. A refusal is written in a transaction of its own, since the request's work is
+rolled back. Content never goes in here.
+"""
+from __future__ import annotations
+
+from flask import current_app, g, has_request_context
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from . import db
+from .models import AuditEvent
+
+OK, DENIED, FAILED = "ok", "denied", "failed"
+
+
+def _entry(action, record=None, outcome=OK, case_id=None, org_id=None, actor_id=None):
+    user = g.get("user") if has_request_context() else None
+    record_type = getattr(record, "__tablename__", None) if record is not None else None
+    record_id = getattr(record, "id", None) if record is not None else None
+    if case_id is None and record_type == "child_case":
+        case_id = record_id
+    if case_id is None:
+        case_id = getattr(record, "case_id", None)
+    return AuditEvent(
+        actor_id=actor_id or (user.id if user else None),
+        org_id=org_id or (user.org_id if user else None),
+        case_id=case_id,
+        action=action,
+        record_type=record_type,
+        record_id=str(record_id) if record_id is not None else None,
+        outcome=outcome,
+    )
+
+
+def record(action: str, record=None, outcome: str = OK, **ids) -> None:
+    """Add an entry to the current unit of work."""
+    db.session().add(_entry(action, record, outcome, **ids))
+
+
+def record_alone(action: str, record=None, outcome: str = DENIED, **ids) -> None:
+    """Write an entry in its own transaction (for refusals and failures)."""
+    with current_app.extensions["voice.sessionmaker"]() as session:
+        session.add(_entry(action, record, outcome, **ids))
+        session.commit()
+
+
+@event.listens_for(Session, "before_flush")
+def _append_only(session, _context, _instances):
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, AuditEvent) and (obj in session.deleted or session.is_modified(obj)):
+            raise PermissionError("audit_event is append-only")

@@ -1,0 +1,92 @@
+"""Server-side sessions: a row per signed-in device, found by a hash of a random 256-bit id.
+
+The cookie holds only the random id. Idle timeout and absolute lifetime are checked on every
+request; signing out deletes the row, so a copied cookie is useless afterwards.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from flask import Response, current_app, g, request
+from sqlalchemy import delete, select
+
+from .. import db
+from ..models import AuthSession, User, now
+
+
+def cookie_name() -> str:
+    return "__Host-voice" if current_app.config["SECURE_COOKIES"] else "voice"
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start(user: User) -> str:
+    """Create a session for user; the caller sets the returned token as the cookie."""
+    token = secrets.token_urlsafe(32)
+    db.session().add(AuthSession(token_hash=_hash(token), user_id=user.id))
+    g.new_session_token = token
+    return token
+
+
+def load() -> None:
+    """Find the current request's session and person, ending it when it has expired."""
+    g.auth_session = g.user = None
+    token = request.cookies.get(cookie_name())
+    if not token:
+        return
+    session = db.session()
+    row = session.scalar(select(AuthSession).where(AuthSession.token_hash == _hash(token)))
+    if row is None:
+        return
+    config, moment = current_app.config, now()
+    idle = moment - row.last_seen_at > timedelta(seconds=config["SESSION_IDLE_SECONDS"])
+    old = moment - row.created_at > timedelta(seconds=config["SESSION_ABSOLUTE_SECONDS"])
+    if idle or old or not row.user.active:
+        session.delete(row)
+        session.commit()
+        g.session_ended = True
+        return
+    if moment - row.last_seen_at > timedelta(seconds=30):
+        row.last_seen_at = moment
+        session.commit()
+    g.auth_session, g.user = row, row.user
+
+
+def end_current() -> None:
+    if g.get("auth_session") is not None:
+        db.session().delete(g.auth_session)
+    g.auth_session = g.user = None
+    g.session_ended = True
+
+
+def end_all(user: User, keep: AuthSession | None = None) -> int:
+    query = delete(AuthSession).where(AuthSession.user_id == user.id)
+    if keep is not None:
+        query = query.where(AuthSession.id != keep.id)
+    return db.session().execute(query).rowcount
+
+
+def mark_reauthenticated() -> None:
+    g.auth_session.reauth_at = now()
+
+
+def needs_reauth() -> bool:
+    row = g.get("auth_session")
+    limit = timedelta(seconds=current_app.config["REAUTH_SECONDS"])
+    return row is None or now() - row.reauth_at > limit
+
+
+def set_cookie(response: Response) -> Response:
+    token = g.get("new_session_token")
+    secure = current_app.config["SECURE_COOKIES"]
+    if token:
+        response.set_cookie(cookie_name(), token, httponly=True, secure=secure, samesite="Lax",
+                            path="/")
+    elif g.get("session_ended"):
+        response.delete_cookie(cookie_name(), path="/", secure=secure, httponly=True,
+                               samesite="Lax")
+    return response

@@ -1,0 +1,81 @@
+"""Languages: which are offered where, how the page language is chosen, and catalogue status."""
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from babel import Locale
+from flask import Flask, g, has_request_context, request
+from flask_babel import Babel, format_date, format_datetime, get_locale
+from flask_babel import refresh as _refresh
+
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+
+# Language code used in the service -> Babel locale. Dari has no CLDR code of its own.
+LOCALES = {"en": "en", "cy": "cy", "vi": "vi", "sq": "sq", "ti": "ti", "am": "am", "ar": "ar",
+           "ckb": "ckb", "ps": "ps", "prs": "fa_AF", "fa": "fa", "ro": "ro", "so": "so"}
+STAFF_LANGUAGES = ("en", "cy")
+CHILD_LANGUAGES = tuple(LOCALES)
+RTL = {"ar", "ckb", "ps", "prs", "fa"}
+
+
+def init_app(app: Flask) -> None:
+    Babel(app, locale_selector=select_locale,
+          default_translation_directories=str(TRANSLATIONS))
+    app.jinja_env.globals.update(page_dir=page_dir, page_lang=page_lang, language_name=language_name)
+    app.jinja_env.filters.update(format_date=format_date, format_datetime=format_datetime,
+                                 language_label=language_name)
+
+
+def select_locale() -> str:
+    """The child's language in child mode; else the person's choice; else the browser's."""
+    code = g.get("child_language")
+    if code:
+        return LOCALES.get(code, "en")
+    user = g.get("user")
+    if user is not None and user.locale in STAFF_LANGUAGES:
+        return user.locale
+    if not has_request_context():
+        return "en"
+    return request.accept_languages.best_match(STAFF_LANGUAGES) or "en"
+
+
+def current() -> str:
+    """The service's code for the page language."""
+    locale = str(get_locale())
+    return next((code for code, value in LOCALES.items() if value == locale), "en")
+
+
+def refresh() -> None:
+    _refresh()
+
+
+def page_dir() -> str:
+    return "rtl" if current() in RTL else "ltr"
+
+
+def page_lang() -> str:
+    return current().replace("_", "-")
+
+
+def language_name(code: str, in_locale: str | None = None) -> str:
+    """A language's name, in its own language by default."""
+    locale = Locale.parse(LOCALES[code])
+    name = locale.get_display_name(Locale.parse(LOCALES[in_locale]) if in_locale else locale)
+    if code == "prs":
+        name = locale.get_display_name(locale)  # "دری" where CLDR has it
+    return name[:1].upper() + name[1:] if name else code
+
+
+def staff_choices() -> list[tuple[str, str]]:
+    return [(code, language_name(code)) for code in STAFF_LANGUAGES]
+
+
+def status(code: str) -> str:
+    """'checked' when a qualified translator has checked the catalogue, else 'draft'."""
+    if code == "en":
+        return "checked"
+    path = TRANSLATIONS / LOCALES[code] / "status.toml"
+    if not path.exists():
+        return "draft"
+    return tomllib.loads(path.read_text()).get("status", "draft")

@@ -1,0 +1,148 @@
+"""The one permission policy: may this person do this to this record?
+
+Every view declares its access with exactly one of the decorators below; a view without a
+declaration is refused (deny by default) and the route sweep test fails. Record routes load the
+record through `guard`, which answers 404 when the person may not know the record exists and 403
+when they know it but may not do this, and writes the refusal to the audit trail.
+"""
+from __future__ import annotations
+
+from functools import wraps
+from typing import Callable
+
+from flask import abort, g, redirect, request, url_for
+
+from . import audit, db
+from .models import ADVOCATE, ICTG, ORG_ADMIN, PANEL_MEMBER, SERVICE_ADMIN, Case, User
+
+# --- the rules -------------------------------------------------------------------------------
+
+def _case_team(user: User, case: Case) -> bool:
+    return (user.role in (ICTG, ADVOCATE) and user.org_id == case.provider_id
+            and user.id in (case.ictg_id, case.advocate_id))
+
+
+def _provider_admin(user: User, case: Case) -> bool:
+    return user.role == ORG_ADMIN and user.org_id == case.provider_id
+
+
+def _case_rules() -> dict[str, Callable[[User, Case], bool]]:
+    return {
+        # The child's own content: name, answers, media.
+        "case.read": _case_team,
+        "case.edit": _case_team,
+        # What an organisation's admin may see and do: no content.
+        "case.meta": lambda u, c: _case_team(u, c) or _provider_admin(u, c),
+        "case.assign": _provider_admin,
+        "case.audit": _provider_admin,
+    }
+
+
+def _user_rules() -> dict[str, Callable[[User, User], bool]]:
+    def same_org_admin(u: User, person: User) -> bool:
+        return u.role == ORG_ADMIN and u.org_id == person.org_id and u.id != person.id
+    return {"person.manage": same_org_admin}
+
+
+# Extra rules are registered by capability packages for their own record types.
+RULES: dict[type, dict[str, Callable]] = {Case: _case_rules(), User: _user_rules()}
+# Which actions make a record known to a person (they may learn it exists).
+KNOWING = {Case: ("case.meta",), User: ("person.manage",)}
+CASE_OF: dict[type, Callable] = {Case: lambda case: case}
+
+
+def register(model: type, rules: dict[str, Callable], knowing: tuple[str, ...],
+             case_of: Callable | None = None) -> None:
+    RULES[model] = rules
+    KNOWING[model] = knowing
+    if case_of is not None:
+        CASE_OF[model] = case_of
+
+
+def allowed(user: User | None, action: str, record) -> bool:
+    if user is None or not user.active:
+        return False
+    rule = RULES.get(type(record), {}).get(action)
+    if rule is None:
+        return False
+    case_of = CASE_OF.get(type(record))
+    if case_of is not None and case_of(record).erased_at is not None and action != "case.audit":
+        return False
+    return bool(rule(user, record))
+
+
+def may_know(user: User | None, record) -> bool:
+    return any(allowed(user, action, record) for action in KNOWING.get(type(record), ()))
+
+
+def role_allowed(user: User | None, roles: tuple[str, ...]) -> bool:
+    return user is not None and user.active and (not roles or user.role in roles)
+
+
+# --- declarations on views -------------------------------------------------------------------
+
+def _declare(view, access: str, **details):
+    view.access = access
+    view.access_details = details
+    return view
+
+
+def public(view):
+    """Open to anyone, signed in or not (sign-in, invitations, health, static pages)."""
+    return _declare(view, "public")
+
+
+def signed_in(*roles: str):
+    """Any signed-in person, or only the roles named; no child's record involved."""
+    def decorate(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            _require_user(roles)
+            return view(*args, **kwargs)
+        return _declare(wrapper, "signed_in", roles=roles)
+    return decorate
+
+
+def guard(action: str, model: type, arg: str = "case_id", as_: str = "case", fresh: bool = False):
+    """Load `model` by the URL variable `arg` and check `action` on it for the current person.
+
+    The loaded record is passed to the view as `as_`. With fresh=True the person must have
+    re-entered their password and a code in the last few minutes.
+    """
+    def decorate(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            _require_user(())
+            record = db.session().get(model, kwargs.pop(arg))
+            check(action, record)
+            if fresh:
+                from .auth.sessions import needs_reauth
+                if needs_reauth():
+                    return redirect(url_for("auth.reauth", next=request.path))
+            kwargs[as_] = record
+            return view(*args, **kwargs)
+        return _declare(wrapper, "record", action=action, model=model, arg=arg)
+    return decorate
+
+
+def check(action: str, record) -> None:
+    """Abort with 404 or 403 unless the current person may do `action` to `record`."""
+    user = g.get("user")
+    if record is None or not may_know(user, record):
+        audit.record_alone(action, record if record is not None else None, audit.DENIED)
+        abort(404)
+    if not allowed(user, action, record):
+        audit.record_alone(action, record, audit.DENIED)
+        abort(403)
+
+
+def _require_user(roles: tuple[str, ...]) -> None:
+    user = g.get("user")
+    if user is None:
+        if request.method == "GET":
+            abort(redirect(url_for("auth.sign_in")))
+        abort(401)
+    if not role_allowed(user, roles):
+        abort(403)
+
+

@@ -1,0 +1,58 @@
+"""Settings, read once from environment variables with safe defaults.
+
+Every setting has a VOICE_ prefix in the environment except DATABASE_URL. Secrets that are not
+configured are generated on first run into the instance folder with mode 0600.
+"""
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from pathlib import Path
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _secret_file(instance: Path, name: str, nbytes: int) -> str:
+    """Read a base64 secret from the instance folder, creating it (0600) when missing."""
+    path = instance / name
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        value = base64.b64encode(secrets.token_bytes(nbytes)).decode()
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(value + "\n")
+    return path.read_text().strip()
+
+
+def from_environment(instance_path: str) -> dict:
+    instance = Path(os.environ.get("VOICE_INSTANCE_PATH", instance_path))
+    development = _bool("VOICE_DEVELOPMENT", False)
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance / 'voice.sqlite3'}"
+    return {
+        "DEVELOPMENT": development,
+        "INSTANCE_PATH": str(instance),
+        "DATABASE_URL": database_url,
+        "MEDIA_PATH": os.environ.get("VOICE_MEDIA_PATH", str(instance / "media")),
+        "SECRET_KEY": os.environ.get("VOICE_SECRET_KEY") or _secret_file(instance, "secret.key", 32),
+        "KEY_ENCRYPTION_KEY": os.environ.get("VOICE_KEK") or _secret_file(instance, "kek.key", 32),
+        # Cookies are Secure with the __Host- prefix everywhere except plain-HTTP development.
+        "SECURE_COOKIES": _bool("VOICE_SECURE_COOKIES", not development),
+        "MAX_CONTENT_LENGTH": int(os.environ.get("VOICE_MAX_BODY_BYTES", 30 * 1024 * 1024)),
+        "SESSION_IDLE_SECONDS": 30 * 60,
+        "SESSION_ABSOLUTE_SECONDS": 12 * 60 * 60,
+        "REAUTH_SECONDS": 5 * 60,
+        "LOCKOUT_ATTEMPTS": 5,
+        "LOCKOUT_SECONDS": 15 * 60,
+        "INVITATION_SECONDS": 72 * 60 * 60,
+        # Argon2id cost; tests lower it to keep the suite quick.
+        "ARGON2_TIME_COST": int(os.environ.get("VOICE_ARGON2_TIME_COST", 3)),
+        "ARGON2_MEMORY_KIB": int(os.environ.get("VOICE_ARGON2_MEMORY_KIB", 65536)),
+        "BABEL_DEFAULT_LOCALE": "en",
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session that holds it
+    }
