@@ -48,7 +48,7 @@ migration: install
 	$(BIN)/python -c 'import sys, voice.migrate as m; m.new_revision(sys.argv[1])' "$(or $(MESSAGE),change)"
 
 bench: install assets compile-translations
-	$(BIN)/python -m tests.bench
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) $(STAMPS) node_modules static/build

@@ -35,7 +35,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     http.init_app(app)
 
     from . import admin, auth, cases, cli, health, pages
-    for blueprint in (auth.bp, cases.bp, admin.bp, health.bp, pages.bp):
+    from .capture import routes as capture
+    from .consent import routes as consent
+    from .delivery import routes as delivery
+    for blueprint in (auth.bp, cases.bp, admin.bp, health.bp, pages.bp, capture.bp, consent.bp,
+                      delivery.bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)
 

@@ -45,6 +45,8 @@ class DateInput(GovDateInput):
     """GOV.UK date input with translated part labels."""
 
     def map_gov_params(self, field, **kwargs):
+        if field.raw_data is not None and len(field.raw_data) != 3:
+            field.raw_data = (list(field.raw_data) + ["", "", ""])[:3]
         params = super().map_gov_params(field, **kwargs)
         for item, label in zip(params["items"], (_("Day"), _("Month"), _("Year"))):
             item["label"] = label

@@ -12,7 +12,7 @@ from flask_babel import refresh as _refresh
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 
 # Language code used in the service -> Babel locale. Dari has no CLDR code of its own.
-LOCALES = {"en": "en", "cy": "cy", "vi": "vi", "sq": "sq", "ti": "ti", "am": "am", "ar": "ar",
+LOCALES = {"en": "en_GB", "cy": "cy", "vi": "vi", "sq": "sq", "ti": "ti", "am": "am", "ar": "ar",
            "ckb": "ckb", "ps": "ps", "prs": "fa_AF", "fa": "fa", "ro": "ro", "so": "so"}
 STAFF_LANGUAGES = ("en", "cy")
 CHILD_LANGUAGES = tuple(LOCALES)
@@ -59,12 +59,12 @@ def page_lang() -> str:
 
 
 def language_name(code: str, in_locale: str | None = None) -> str:
-    """A language's name, in its own language by default."""
-    locale = Locale.parse(LOCALES[code])
-    name = locale.get_display_name(Locale.parse(LOCALES[in_locale]) if in_locale else locale)
-    if code == "prs":
-        name = locale.get_display_name(locale)  # "دری" where CLDR has it
-    return name[:1].upper() + name[1:] if name else code
+    """A language's name, in its own language and script by default."""
+    target = in_locale or code
+    name = Locale.parse(LOCALES[target]).languages.get(code)
+    if name is None:  # CLDR has no name for Dari
+        name = "دری" if target in ("prs", "fa") else "Dari"
+    return name[:1].upper() + name[1:]
 
 
 def staff_choices() -> list[tuple[str, str]]:

@@ -58,7 +58,7 @@ def load() -> None:
 
 def end_current() -> None:
     if g.get("auth_session") is not None:
-        db.session().delete(g.auth_session)
+        db.session().execute(delete(AuthSession).where(AuthSession.id == g.auth_session.id))
     g.auth_session = g.user = None
     g.session_ended = True
 
