@@ -254,8 +254,10 @@ def check_relative_urls(out: Path, stylesheet: str, urls: list[str]) -> None:
                 fail(f"{stylesheet}: url({url}) is outside {BUILD_URL}")
             target = out / url[len(BUILD_URL):]
         else:
-            target = (out / Path(stylesheet).parent / url).resolve()
-            target = out / target.relative_to(out.resolve())
+            rel = os.path.normpath(os.path.join(os.path.dirname(stylesheet), url))
+            if rel.startswith(".."):
+                fail(f"{stylesheet}: url({url}) points outside static/build/")
+            target = out / rel
         if not target.is_file():
             fail(f"{stylesheet}: url({url}) does not resolve to a built file")
 
@@ -402,6 +404,7 @@ def main() -> int:
     started = time.monotonic()
     os.chdir(ROOT)
     tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=STATIC))
+    tmp.chmod(0o755)  # mkdtemp makes it private; the web server must read it
     try:
         versions = check_packages()
         staff = build_staff_css(tmp)
