@@ -7,7 +7,7 @@ STAMPS := .stamps
 FLASK := $(BIN)/flask --app voice
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test install assets translations compile-translations system-deps bench audit migration clean
+.PHONY: run test install assets pot translations compile-translations system-deps bench audit migration clean
 
 run: install assets compile-translations
 	VOICE_DEVELOPMENT=1 $(FLASK) migrate
@@ -34,14 +34,17 @@ system-deps:
 include scripts/assets.mk
 
 # Extract every string (code, templates, questionnaires), update each catalogue, compile.
-translations: install
-	$(BIN)/pybabel extract --quiet -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
-		--project voice --copyright-holder "voice" -o translations/messages.pot .
-	$(BIN)/pybabel update --quiet -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
+POT ?= translations/messages.pot
+pot: install
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --add-location=file --sort-output \
+		--project voice --copyright-holder "voice" -o $(POT) .
+
+translations: pot
+	$(BIN)/pybabel -q update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
 	$(MAKE) compile-translations
 
 compile-translations: install
-	$(BIN)/pybabel compile --quiet -d translations
+	$(BIN)/pybabel -q compile -d translations
 
 # A new migration from the difference between the models and the database schema.
 migration: install

@@ -19,6 +19,7 @@ def make_engine(url: str, pooled: bool = True) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA secure_delete=ON")  # erased content is overwritten on disk
             cursor.close()
 
         return engine

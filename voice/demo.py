@@ -19,12 +19,12 @@ from .models import (ADVOCATE, ICTG, ORG_ADMIN, PANEL, PANEL_MEMBER, PROVIDER, S
 PASSWORD = "correct horse battery staple demo"
 PEOPLE = [
     # email, name, role, organisation key, TOTP secret
-    ("service.admin@voice.example", "Sam Service", SERVICE_ADMIN, None, "JBSWY3DPEHPK3PXA"),
-    ("provider.admin@voice.example", "Priya Provider-Admin", ORG_ADMIN, "provider", "JBSWY3DPEHPK3PXB"),
-    ("ictg@voice.example", "Isla ICTG", ICTG, "provider", "JBSWY3DPEHPK3PXC"),
-    ("advocate@voice.example", "Ade Advocate", ADVOCATE, "provider", "JBSWY3DPEHPK3PXD"),
-    ("panel.admin@voice.example", "Pat Panel-Admin", ORG_ADMIN, "panel", "JBSWY3DPEHPK3PXE"),
-    ("panel.member@voice.example", "Morgan Member", PANEL_MEMBER, "panel", "JBSWY3DPEHPK3PXF"),
+    ("service.admin@voice.example", "Sam Service", SERVICE_ADMIN, None, "JBSWY3DPEHPK3PXAVOICEDEMOASECRET"),
+    ("provider.admin@voice.example", "Priya Provider-Admin", ORG_ADMIN, "provider", "JBSWY3DPEHPK3PXBVOICEDEMOBSECRET"),
+    ("ictg@voice.example", "Isla ICTG", ICTG, "provider", "JBSWY3DPEHPK3PXCVOICEDEMOCSECRET"),
+    ("advocate@voice.example", "Ade Advocate", ADVOCATE, "provider", "JBSWY3DPEHPK3PXDVOICEDEMODSECRET"),
+    ("panel.admin@voice.example", "Pat Panel-Admin", ORG_ADMIN, "panel", "JBSWY3DPEHPK3PXEVOICEDEMOESECRET"),
+    ("panel.member@voice.example", "Morgan Member", PANEL_MEMBER, "panel", "JBSWY3DPEHPK3PXFVOICEDEMOFSECRET"),
 ]
 ORGS = {"provider": ("Northbridge Guardianship Service (demo)", PROVIDER),
         "panel": ("Riverside Multi-agency Panel (demo)", PANEL)}

@@ -79,3 +79,37 @@ def status(code: str) -> str:
     if not path.exists():
         return "draft"
     return tomllib.loads(path.read_text()).get("status", "draft")
+
+
+# Where the strings a child may see come from. Child-only languages need these translated; staff
+# languages need every string.
+CHILD_SOURCES = ("templates/child/", "voice/capture/", "voice/http.py")
+
+
+def needed(code: str, message) -> bool:
+    """Whether a catalogue message must be translated for this language."""
+    return code in STAFF_LANGUAGES or any(path.startswith(CHILD_SOURCES)
+                                          for path, _line in message.locations)
+
+
+def read_catalogue(code: str):
+    from babel.messages.pofile import read_po
+
+    path = TRANSLATIONS / "messages.pot" if code == "en" else \
+        TRANSLATIONS / LOCALES[code] / "LC_MESSAGES" / "messages.po"
+    with open(path, "rb") as handle:
+        return read_po(handle)
+
+
+def completeness(code: str) -> tuple[int, int]:
+    """(translated, needed) strings of a language's catalogue."""
+    if code == "en":
+        total = sum(1 for m in read_catalogue("en") if m.id)
+        return total, total
+    try:
+        messages = [m for m in read_catalogue(code) if m.id and needed(code, m)]
+    except FileNotFoundError:
+        return 0, sum(1 for m in read_catalogue("en") if m.id and needed(code, m))
+    done = sum(1 for m in messages if not m.fuzzy and
+               (all(m.string) if isinstance(m.string, (list, tuple)) else m.string))
+    return done, len(messages)
