@@ -53,6 +53,9 @@ def from_environment(instance_path: str) -> dict:
         # Argon2id cost; tests lower it to keep the suite quick.
         "ARGON2_TIME_COST": int(os.environ.get("VOICE_ARGON2_TIME_COST", 3)),
         "ARGON2_MEMORY_KIB": int(os.environ.get("VOICE_ARGON2_MEMORY_KIB", 65536)),
+        "VAPID_PRIVATE_KEY": os.environ.get("VOICE_VAPID_PRIVATE_KEY"),  # `flask --app voice vapid-keys`
+        "VAPID_PUBLIC_KEY": os.environ.get("VOICE_VAPID_PUBLIC_KEY"),
+        "VAPID_SUBJECT": os.environ.get("VOICE_VAPID_SUBJECT"),  # mailto: of the operator
         "BABEL_DEFAULT_LOCALE": "en",
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session that holds it
     }

@@ -1,0 +1,282 @@
+"""Pushing events about a case into the panel's own case record system.
+
+Other capabilities call `emit(...)` in the transaction of the change it reports (the
+transactional outbox); `flask --app voice worker` sends what is due (see worker.py). Panel org
+admins manage their endpoints with the functions below; `deliveries_for_case` says where each
+event about a case has reached.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from .. import audit, db
+from ..crypto import load_kek, open_with_kek, seal_with_kek
+from ..models import (CANCELLED, DELIVERED, FAILED, ORG_ADMIN, PANEL, PENDING, WEBHOOK, Case,
+                      DeliveryAttempt, OutboxDelivery, OutboxEvent, User, WebhookEndpoint, new_id,
+                      now)
+from . import outbound
+
+SUMMARY_SUBMITTED, SUMMARY_UPDATED, SUMMARY_RETRACTED, CASE_ERASED = (
+    "summary.submitted", "summary.updated", "summary.retracted", "case.erased")
+EVENT_TYPES = (SUMMARY_SUBMITTED, SUMMARY_UPDATED, SUMMARY_RETRACTED, CASE_ERASED)
+EVENT_LABELS = {
+    SUMMARY_SUBMITTED: _l("A summary of the child's views is submitted"),
+    SUMMARY_UPDATED: _l("A submitted summary is changed"),
+    SUMMARY_RETRACTED: _l("The child withdraws part or all of a summary"),
+    CASE_ERASED: _l("A case is erased"),
+}
+# Events whose body holds a child's content: sealed under the case key. A case.erased event
+# is written when the key is destroyed, so its body must not need it (and holds no content).
+SEALED_EVENTS = {SUMMARY_SUBMITTED, SUMMARY_UPDATED, SUMMARY_RETRACTED}
+
+STATUS_LABELS = {PENDING: _l("Waiting to send"), DELIVERED: _l("Delivered"),
+                 FAILED: _l("Failed"), CANCELLED: _l("Not sent: the case was erased")}
+STATUS_COLOURS = {PENDING: "yellow", DELIVERED: "green", FAILED: "red", CANCELLED: "grey"}
+
+# Retries at about 30 s, 2 min, 10 min, 1 h, 6 h and 12 h, then every 12 h, up to 3 days.
+RETRY_DELAYS = (30, 120, 600, 3600, 6 * 3600, 12 * 3600)
+GIVE_UP_AFTER = timedelta(days=3)
+ROTATION_OVERLAP = timedelta(hours=24)
+SECRET_PREFIX = "whsec_"
+
+
+# --- events into the outbox ------------------------------------------------------------------
+
+def emit(event_type: str, panel_id: str, case_id: str, body: dict) -> OutboxEvent | None:
+    """Queue an event for every active endpoint of the panel that wants this type.
+
+    Call it in the transaction of the change it reports: nothing is committed here, so the
+    event exists exactly when the change does. The body is the event's `data`; for summary
+    events it is sealed under the case key. Returns the event, or None when no endpoint wants it.
+    """
+    if event_type not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {event_type}")
+    session = db.session()
+    endpoints = [e for e in session.scalars(select(WebhookEndpoint).where(
+        WebhookEndpoint.org_id == panel_id, WebhookEndpoint.active.is_(True)))
+        if event_type in (e.events or [])]
+    if not endpoints:
+        return None
+    moment = now()
+    event = OutboxEvent(id="msg_" + new_id(), type=event_type, panel_id=panel_id,
+                        case_id=case_id, sealed=event_type in SEALED_EVENTS, created_at=moment)
+    envelope = json.dumps({"type": event_type, "timestamp": _iso(moment), "data": body},
+                          ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
+    if event.sealed:
+        from ..cases.service import cipher
+        case = session.get(Case, case_id)
+        event.body = cipher(case).seal(event.id, "body", envelope)
+    else:
+        event.body = envelope
+    session.add(event)
+    for endpoint in endpoints:
+        session.add(OutboxDelivery(kind=WEBHOOK, event=event, endpoint_id=endpoint.id,
+                                   next_attempt_at=moment, give_up_at=moment + GIVE_UP_AFTER,
+                                   created_at=moment))
+    return event
+
+
+def emit_case_erased(case: Case) -> OutboxEvent | None:
+    """The `case.erased` event: which case, and when. No content, no key needed."""
+    erased = case.erased_at or now()
+    return emit(CASE_ERASED, case.panel_id, case.id, {"case_id": case.id,
+                                                      "erased_at": _iso(erased)})
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def event_body(event: OutboxEvent, session) -> bytes:
+    """The JSON body as sent; raises crypto.KeyDestroyed when the case has been erased."""
+    if not event.sealed:
+        return event.body
+    from ..cases.service import cipher
+    from ..crypto import KeyDestroyed
+    case = session.get(Case, event.case_id) if event.case_id else None
+    if case is None:
+        raise KeyDestroyed(event.case_id or "")
+    return cipher(case).open(event.id, "body", event.body)
+
+
+# --- signing (the Standard Webhooks scheme) --------------------------------------------------
+
+def new_secret() -> str:
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def _kek() -> bytes:
+    return load_kek(current_app.config["KEY_ENCRYPTION_KEY"])
+
+
+def _seal_secret(endpoint_id: str, secret: str) -> bytes:
+    return seal_with_kek(_kek(), secret.encode(), f"webhook-secret:{endpoint_id}")
+
+
+def signing_secrets(endpoint: WebhookEndpoint, moment: datetime | None = None) -> list[str]:
+    """The secrets to sign with now: the current one, and the previous one during a rotation."""
+    moment = moment or now()
+    purpose = f"webhook-secret:{endpoint.id}"
+    found = [open_with_kek(_kek(), endpoint.secret, purpose).decode()]
+    if endpoint.previous_secret and endpoint.previous_until and endpoint.previous_until > moment:
+        found.append(open_with_kek(_kek(), endpoint.previous_secret, purpose).decode())
+    return found
+
+
+def signature(secret: str, webhook_id: str, timestamp: int, body: bytes) -> str:
+    key = base64.b64decode(secret.removeprefix(SECRET_PREFIX))
+    signed = f"{webhook_id}.{timestamp}.".encode() + body
+    return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+
+
+def signed_headers(webhook_id: str, body: bytes, signing: list[str], timestamp: int) -> dict:
+    return {
+        "webhook-id": webhook_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": " ".join(signature(s, webhook_id, timestamp, body) for s in signing),
+        "Content-Type": "application/json",
+    }
+
+
+# --- endpoints (a panel's org admin) ---------------------------------------------------------
+
+def may_manage(user: User, endpoint: WebhookEndpoint) -> bool:
+    return user.role == ORG_ADMIN and user.org is not None and user.org.kind == PANEL \
+        and user.org_id == endpoint.org_id
+
+
+def is_panel_admin(user: User) -> bool:
+    return user.role == ORG_ADMIN and user.org is not None and user.org.kind == PANEL
+
+
+def url_problem(url: str) -> str | None:
+    """Why url cannot be an endpoint (a sentence for the person), or None."""
+    try:
+        outbound.check(url)
+    except outbound.Refused as refused:
+        reasons = {
+            "must start with https://": _l("The web address must start with https://"),
+            "the address could not be found": _l("That web address could not be found"),
+            "the address is not on the public internet": _l(
+                "The web address must be on the public internet, not a private network"),
+        }
+        return str(reasons.get(str(refused), _l("Enter a web address like https://example.org/hooks")))
+    return None
+
+
+def endpoints_of(org_id: str) -> list[WebhookEndpoint]:
+    return list(db.session().scalars(select(WebhookEndpoint).where(
+        WebhookEndpoint.org_id == org_id).order_by(WebhookEndpoint.created_at)))
+
+
+def create_endpoint(org_id: str, name: str, url: str, events: list[str]) -> tuple[WebhookEndpoint, str]:
+    """A new endpoint and its signing secret (shown to the person once, never again)."""
+    secret = new_secret()
+    endpoint = WebhookEndpoint(id=new_id(), org_id=org_id, name=name.strip(), url=url.strip(),
+                               events=[e for e in EVENT_TYPES if e in events])
+    endpoint.secret = _seal_secret(endpoint.id, secret)
+    db.session().add(endpoint)
+    audit.record("endpoint.create", endpoint, org_id=org_id)
+    return endpoint, secret
+
+
+def rotate_secret(endpoint: WebhookEndpoint) -> str:
+    """A new secret; the old one is also signed with for ROTATION_OVERLAP."""
+    secret = new_secret()
+    endpoint.previous_secret = endpoint.secret
+    endpoint.previous_until = now() + ROTATION_OVERLAP
+    endpoint.secret = _seal_secret(endpoint.id, secret)
+    audit.record("endpoint.rotate_secret", endpoint, org_id=endpoint.org_id)
+    return secret
+
+
+def set_active(endpoint: WebhookEndpoint, active: bool, reason: str = "admin") -> None:
+    endpoint.active = active
+    endpoint.disabled_reason = None if active else reason
+    endpoint.disabled_at = None if active else now()
+    if reason == "admin":
+        audit.record("endpoint.enable" if active else "endpoint.disable", endpoint,
+                     org_id=endpoint.org_id)
+
+
+def recent_deliveries(endpoint: WebhookEndpoint, limit: int = 50) -> list[OutboxDelivery]:
+    return list(db.session().scalars(select(OutboxDelivery).where(
+        OutboxDelivery.endpoint_id == endpoint.id).order_by(
+        OutboxDelivery.created_at.desc(), OutboxDelivery.id).limit(limit)))
+
+
+def recent_attempts(endpoint: WebhookEndpoint, limit: int = 20) -> list[tuple[DeliveryAttempt, OutboxDelivery]]:
+    return list(db.session().execute(select(DeliveryAttempt, OutboxDelivery).join(
+        OutboxDelivery, OutboxDelivery.id == DeliveryAttempt.delivery_id).where(
+        OutboxDelivery.endpoint_id == endpoint.id).order_by(
+        DeliveryAttempt.id.desc()).limit(limit)))
+
+
+def can_send_again(delivery: OutboxDelivery) -> bool:
+    return delivery.status in (DELIVERED, FAILED) or (
+        delivery.status == PENDING and delivery.attempts > 0)
+
+
+def send_again(endpoint: WebhookEndpoint, delivery_id: str) -> bool:
+    """Queue a delivery of this endpoint once more, now, with the same webhook-id."""
+    delivery = db.session().get(OutboxDelivery, delivery_id)
+    if delivery is None or delivery.endpoint_id != endpoint.id or not can_send_again(delivery):
+        return False
+    moment = now()
+    delivery.status, delivery.attempts = PENDING, 0
+    delivery.next_attempt_at, delivery.give_up_at = moment, moment + GIVE_UP_AFTER
+    delivery.delivered_at = None
+    audit.record("endpoint.send_again", endpoint, org_id=endpoint.org_id)
+    return True
+
+
+# --- where a case's events have reached ------------------------------------------------------
+
+@dataclass(frozen=True)
+class Reach:
+    event_type: str
+    event_at: datetime
+    endpoint_name: str
+    endpoint_active: bool
+    status: str          # pending / delivered / failed / cancelled
+    at: datetime | None  # delivered, or last tried
+    attempts: int
+
+    @property
+    def status_label(self) -> str:
+        return str(STATUS_LABELS[self.status])
+
+    @property
+    def event_label(self) -> str:
+        return str(EVENT_LABELS[self.event_type])
+
+
+def deliveries_for_case(case_id: str) -> list[Reach]:
+    """Where each event about the case has reached, oldest event first.
+
+    The caller's view decides who may see it (it names the panel's endpoints, not the child).
+    """
+    rows = db.session().execute(
+        select(OutboxEvent, OutboxDelivery, WebhookEndpoint)
+        .join(OutboxDelivery, OutboxDelivery.event_id == OutboxEvent.id)
+        .join(WebhookEndpoint, WebhookEndpoint.id == OutboxDelivery.endpoint_id)
+        .where(OutboxEvent.case_id == case_id)
+        .order_by(OutboxEvent.created_at, OutboxEvent.id, WebhookEndpoint.name))
+    return [Reach(event.type, event.created_at, endpoint.name, endpoint.active, delivery.status,
+                  delivery.delivered_at or delivery.last_attempt_at, delivery.attempts)
+            for event, delivery, endpoint in rows]
+
+
+def retry_delay(attempts: int) -> int:
+    """Seconds to wait after the attempts-th failed try."""
+    return RETRY_DELAYS[min(max(attempts, 1), len(RETRY_DELAYS)) - 1]

@@ -1,0 +1,284 @@
+"""The worker (`flask --app voice worker`): sends what the outbox holds.
+
+Each pass claims a few due deliveries by giving them a lease (PostgreSQL: `SELECT ... FOR UPDATE
+SKIP LOCKED`, so several workers never take the same row; SQLite: an atomic conditional UPDATE
+per row, for a single worker), commits, sends each one outside any transaction and records the
+attempt. A killed worker's deliveries are taken again when its lease runs out; the event keeps
+its `webhook-id`, so a receiver that dedupes on it keeps each event once.
+"""
+from __future__ import annotations
+
+import email.utils
+import os
+import secrets
+import signal
+import socket
+import time
+from datetime import datetime, timedelta, timezone
+
+import urllib3
+from flask import current_app
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import joinedload
+
+from ..crypto import KeyDestroyed
+from ..models import (CANCELLED, DELIVERED, FAILED, ORG_ADMIN, PENDING, PUSH, DeliveryAttempt,
+                      Notification, OutboxDelivery, PushSubscription, User, WebhookEndpoint, now)
+from . import outbound, push, service
+
+D = OutboxDelivery
+MAX_RETRY_AFTER = 12 * 3600
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+def _sessions():
+    return current_app.extensions["voice.sessionmaker"]
+
+
+def lease_seconds(batch: int) -> int:
+    """Long enough to send a whole batch, each send taking at most its connect and read timeouts."""
+    return current_app.config.get("DELIVERY_LEASE_SECONDS") or int(
+        60 + batch * 2 * outbound.TIMEOUT)
+
+
+def _due(moment: datetime):
+    active = select(WebhookEndpoint.id).where(WebhookEndpoint.active.is_(True))
+    return and_(D.status == PENDING, D.next_attempt_at <= moment,
+                or_(D.lease_until.is_(None), D.lease_until < moment),
+                or_(D.endpoint_id.is_(None), D.endpoint_id.in_(active)))
+
+
+def claim(worker: str, batch: int = 10) -> list[str]:
+    """Lease up to batch due deliveries to worker and commit; their ids, oldest due first."""
+    moment = now()
+    lease = moment + timedelta(seconds=lease_seconds(batch))
+    with _sessions()() as session:
+        query = select(D.id).where(_due(moment)).order_by(D.next_attempt_at, D.id).limit(batch)
+        if session.get_bind().dialect.name == "postgresql":
+            claimed = list(session.scalars(query.with_for_update(skip_locked=True, of=D)))
+            if claimed:
+                session.execute(update(D).where(D.id.in_(claimed)).values(
+                    lease_until=lease, leased_by=worker).execution_options(synchronize_session=False))
+        else:
+            claimed = []
+            for delivery_id in session.scalars(query).all():
+                taken = session.execute(update(D).where(D.id == delivery_id, _due(moment)).values(
+                    lease_until=lease, leased_by=worker).execution_options(synchronize_session=False))
+                if taken.rowcount == 1:
+                    claimed.append(delivery_id)
+        session.commit()
+    return claimed
+
+
+def release(worker: str, delivery_ids: list[str]) -> None:
+    """Give back claimed deliveries that were not tried (the worker is stopping)."""
+    if not delivery_ids:
+        return
+    with _sessions()() as session:
+        session.execute(update(D).where(D.id.in_(delivery_ids), D.leased_by == worker).values(
+            lease_until=None, leased_by=None).execution_options(synchronize_session=False))
+        session.commit()
+
+
+# --- one delivery ----------------------------------------------------------------------------
+
+class _Skip(Exception):
+    def __init__(self, status: str | None, reason: str | None = None):
+        self.status, self.reason = status, reason
+
+
+def _prepare(session, delivery: OutboxDelivery):
+    """What to send, read from the database: a function that sends it."""
+    if delivery.kind == PUSH:
+        return _prepare_push(session, delivery)
+    endpoint = delivery.endpoint
+    if endpoint is None or not endpoint.active:
+        raise _Skip(None)  # turned off since it was claimed: it waits
+    try:
+        body = service.event_body(delivery.event, session)
+    except KeyDestroyed:
+        raise _Skip(CANCELLED, "the case was erased") from None
+    url, signing, webhook_id = endpoint.url, service.signing_secrets(endpoint), delivery.event_id
+
+    def send(client: outbound.Client) -> outbound.Response:
+        headers = service.signed_headers(webhook_id, body, signing, int(time.time()))
+        return client.post(url, body, headers)
+    return send
+
+
+def _prepare_push(session, delivery: OutboxDelivery):
+    from pywebpush import WebPushException, webpush
+
+    subscription = session.get(PushSubscription, delivery.subscription_id) \
+        if delivery.subscription_id else None
+    notice = session.get(Notification, delivery.notification_id) \
+        if delivery.notification_id else None
+    user = session.get(User, notice.user_id) if notice else None
+    if subscription is None or user is None or not user.active:
+        raise _Skip(CANCELLED, "the device or person is gone")
+    if not push.configured():
+        raise _Skip(FAILED, "Web Push is not configured")
+    info, data = push.subscription_info(subscription), push.payload(notice, user).decode()
+
+    def send(client: outbound.Client) -> outbound.Response:
+        try:
+            return webpush(info, data=data, vapid_private_key=push.vapid(),
+                           vapid_claims=push.claims(), ttl=push.TTL, timeout=outbound.TIMEOUT,
+                           headers={"Urgency": push.URGENCY}, requests_session=client)
+        except WebPushException as failure:
+            if failure.response is not None:
+                return failure.response
+            raise
+    return send
+
+
+def deliver(delivery_id: str, worker: str, client: outbound.Client) -> str | None:
+    """Try one claimed delivery and record the attempt; its status afterwards."""
+    with _sessions()() as session:
+        delivery = session.scalar(select(D).where(D.id == delivery_id).options(
+            joinedload(D.event), joinedload(D.endpoint)))
+        if delivery is None or delivery.leased_by != worker or delivery.status != PENDING:
+            return None
+        try:
+            send = _prepare(session, delivery)
+        except _Skip as skip:
+            delivery.lease_until = delivery.leased_by = None
+            if skip.status:
+                delivery.status, delivery.last_error = skip.status, skip.reason
+            session.commit()
+            return delivery.status
+        except Exception as failure:  # noqa: BLE001  (e.g. a sealed body that fails to open)
+            current_app.logger.exception("delivery %s: could not be prepared", delivery_id)
+            session.rollback()
+            return _record(delivery_id, worker, None, type(failure).__name__, None, 0)
+        session.commit()  # no transaction stays open while the network is used
+    started = time.monotonic()
+    code, error, retry_after = None, None, None
+    try:
+        response = send(client)
+        code = response.status_code
+        if not 200 <= code < 300:
+            error, retry_after = f"HTTP {code}", _retry_after(response.headers)
+    except outbound.Refused as refused:
+        error = f"Refused: {refused}"
+    except Exception as failure:  # noqa: BLE001  (any network failure is a failed attempt)
+        if not isinstance(failure, (urllib3.exceptions.HTTPError, OSError, ValueError)):
+            current_app.logger.exception("delivery %s: unexpected failure", delivery_id)
+        error = type(failure).__name__
+    duration = int((time.monotonic() - started) * 1000)
+    status = _record(delivery_id, worker, code, error, retry_after, duration)
+    current_app.logger.info("delivery %s: %s %s", delivery_id, code or error, status)
+    return status
+
+
+def _retry_after(headers) -> int | None:
+    value = {k.lower(): v for k, v in dict(headers or {}).items()}.get("retry-after")
+    if not value:
+        return None
+    value = str(value).strip()
+    if value.isdigit():
+        return min(int(value), MAX_RETRY_AFTER)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0, min(int((when - now()).total_seconds()), MAX_RETRY_AFTER))
+
+
+def _record(delivery_id, worker, code, error, retry_after, duration) -> str | None:
+    with _sessions()() as session:
+        moment = now()
+        session.add(DeliveryAttempt(delivery_id=delivery_id, at=moment, status_code=code,
+                                    error=error[:200] if error else None, duration_ms=duration))
+        delivery = session.get(D, delivery_id)
+        if delivery is None or delivery.leased_by != worker:
+            session.commit()  # its lease ran out and another worker has it now
+            return None
+        delivery.attempts += 1
+        delivery.last_attempt_at, delivery.last_status_code = moment, code
+        delivery.last_error = error[:200] if error else None
+        delivery.lease_until = delivery.leased_by = None
+        if code is not None and 200 <= code < 300:
+            delivery.status, delivery.delivered_at = DELIVERED, moment
+        elif code == 410 and delivery.kind != PUSH:
+            delivery.status = FAILED
+            _endpoint_gone(session, delivery.endpoint)
+        elif code in (404, 410) and delivery.kind == PUSH:
+            # The browser unsubscribed or the push service forgot it: remove the subscription.
+            subscription = session.get(PushSubscription, delivery.subscription_id)
+            delivery.status, delivery.subscription_id = FAILED, None
+            session.flush()
+            if subscription is not None:
+                session.delete(subscription)
+        elif delivery.kind == PUSH and code is not None and 400 <= code < 500 \
+                and code not in (408, 429):
+            delivery.status = FAILED
+        else:
+            delay = service.retry_delay(delivery.attempts)
+            if retry_after is not None:
+                delay = max(delay, retry_after)
+            following = moment + timedelta(seconds=delay)
+            if following > delivery.give_up_at:
+                delivery.status = FAILED
+            else:
+                delivery.next_attempt_at = following
+        status = delivery.status
+        session.commit()
+        return status
+
+
+def _endpoint_gone(session, endpoint: WebhookEndpoint) -> None:
+    """The receiver answered 410: turn the endpoint off and tell the panel's org admins."""
+    if endpoint is None or not endpoint.active:
+        return
+    endpoint.active, endpoint.disabled_reason, endpoint.disabled_at = False, "gone", now()
+    admins = session.scalars(select(User.id).where(User.org_id == endpoint.org_id,
+                                                   User.role == ORG_ADMIN,
+                                                   User.active.is_(True))).all()
+    push.notify(admins, push.ENDPOINT_DISABLED, target="delivery.endpoint",
+                target_args={"endpoint_id": endpoint.id}, session=session)
+
+
+# --- the loop --------------------------------------------------------------------------------
+
+class _Stop:
+    requested = False
+
+
+def run(batch: int = 10, once: bool = False, max_seconds: float | None = None,
+        until_idle: bool = False, poll: float = 1.0, handle_signals: bool = False) -> int:
+    """Send what is due until told to stop; returns how many deliveries were tried."""
+    stop = _Stop()
+    if handle_signals:
+        def _graceful(_signum, _frame):
+            stop.requested = True
+        signal.signal(signal.SIGTERM, _graceful)
+        signal.signal(signal.SIGINT, _graceful)
+    worker = worker_name()
+    client = outbound.Client()
+    deadline = None if max_seconds is None else time.monotonic() + max_seconds
+    tried = 0
+    try:
+        while not stop.requested:
+            claimed = claim(worker, batch)
+            for index, delivery_id in enumerate(claimed):
+                if stop.requested:
+                    release(worker, claimed[index:])
+                    break
+                deliver(delivery_id, worker, client)
+                tried += 1
+            if once or (deadline is not None and time.monotonic() >= deadline):
+                break
+            if not claimed:
+                if until_idle:
+                    break
+                time.sleep(poll if deadline is None else
+                           max(0.0, min(poll, deadline - time.monotonic())))
+    finally:
+        client.close()
+    return tried
