@@ -507,3 +507,20 @@ def test_erasing_a_record_in_the_browser(app, world, live_server, page):
     assert page.locator(".govuk-error-summary").is_visible()
     assert_accessible(page)
     assert page.js_errors == []
+
+
+def test_erasure_tells_the_panels_case_record(app, world):
+    from voice.delivery import service as delivery
+    from voice.models import OutboxEvent
+
+    with app.app_context():
+        delivery.create_endpoint(world.orgs["n1"], "Case records", "http://127.0.0.1:9/",
+                                 ["case.erased"])
+        db.session().commit()
+    _expire(app, world.cases["p1"])
+    assert "erased 1 cases" in _purge(app)
+    with app.app_context():
+        events = db.session().scalars(select(OutboxEvent)).all()
+        assert [(e.type, e.case_id, e.sealed) for e in events] == \
+            [("case.erased", world.cases["p1"], False)]
+        assert b"Child of p1" not in events[0].body

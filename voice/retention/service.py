@@ -22,6 +22,7 @@ from sqlalchemy import delete, func, select, update
 
 from .. import audit, db, storage
 from ..crypto import load_kek, open_with_kek, seal_with_kek
+from ..delivery import service as delivery
 from ..models import Base, Case, Organisation, User, now
 
 log = logging.getLogger(__name__)
@@ -98,16 +99,6 @@ def _hold(case: Case, by: User, why: str, on: bool) -> None:
 
 # --- erasure ----------------------------------------------------------------------------------
 
-def on_erased(case: Case) -> None:
-    """Called inside the erasure transaction, after the content and the key are gone and before
-    the commit, with the tombstoned case (id, provider, panel, dates).
-
-    Does nothing yet. It is where the `case.erased` event goes into the delivery outbox
-    (`delivery.service.emit_case_erased(case)`), so that the event commits with the erasure or
-    not at all. Whatever is done here must not need the case key and must not commit.
-    """
-
-
 def _content_tables():
     """Tables of content that goes with the case, children before their parents."""
     flagged = {mapper.local_table for mapper in Base.registry.mappers
@@ -157,7 +148,8 @@ def erase(case_id: str, by: User | None, why: str) -> bool:
     case = session.get(Case, case_id, populate_existing=True)
     audit.record("case.erase", case, actor_id=by.id if by else None,
                  org_id=by.org_id if by else case.provider_id)
-    on_erased(case)
+    # Receivers of the case's summaries hear of the erasure; commits with it or not at all.
+    delivery.emit_case_erased(case)
     session.commit()
     if sqlite:
         _checkpoint_sqlite()
