@@ -35,6 +35,9 @@ def _case_rules() -> dict[str, Callable[[User, Case], bool]]:
         "case.meta": lambda u, c: _case_team(u, c) or _provider_admin(u, c),
         "case.assign": _provider_admin,
         "case.audit": _provider_admin,
+        "case.hold": _provider_admin,
+        "case.erase": _provider_admin,
+        "case.close": lambda u, c: _case_team(u, c) or _provider_admin(u, c),
     }
 
 
@@ -122,6 +125,36 @@ def guard(action: str, model: type, arg: str = "case_id", as_: str = "case", fre
             kwargs[as_] = record
             return view(*args, **kwargs)
         return _declare(wrapper, "record", action=action, model=model, arg=arg)
+    return decorate
+
+
+def child(action: str):
+    """A page of child mode, for the capture session named by the URL variable `session_id`.
+
+    The device must be locked to exactly that session (else 404, as for every other page in
+    child mode), and `action` must be allowed on the session for the ICTG who started it. The
+    session is passed to the view as `capture`, and the page speaks the session's language.
+    """
+    def decorate(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            from . import i18n
+            from .models import CaptureSession
+            _require_user(())
+            session_id = kwargs.pop("session_id")
+            device = g.get("auth_session")
+            if device is None or device.child_session_id != session_id:
+                abort(404)
+            record = db.session().get(CaptureSession, session_id)
+            if record is None or record.started_by_id != device.user_id or \
+                    not allowed(record.started_by, action, record):
+                audit.record_alone(action, record, audit.DENIED)
+                abort(404)
+            g.child_language = record.language
+            i18n.refresh()
+            kwargs["capture"] = record
+            return view(*args, **kwargs)
+        return _declare(wrapper, "child", action=action)
     return decorate
 
 

@@ -1,0 +1,353 @@
+// Child pages: "hide this screen", read aloud, voice recording, drawing and photo preview.
+// Every page works without this file: the links and file inputs do the job on their own.
+
+const $ = (selector, root = document) => root.querySelector(selector);
+const $$ = (selector, root = document) => Array.from(root.querySelectorAll(selector));
+
+// --- Hide this screen: swap to a neutral screen at once -------------------------------------
+function setUpHide() {
+  const cover = $("[data-cover]");
+  const screen = $("[data-child-screen]");
+  if (!cover || !screen) return;
+  const title = $("[data-cover-title]", cover);
+  let savedTitle = document.title;
+  let opener = null;
+
+  const hide = (link) => {
+    opener = link;
+    savedTitle = document.title;
+    $$("audio").forEach((audio) => audio.pause());
+    if ("speechSynthesis" in window) window.speechSynthesis.cancel();
+    screen.hidden = true;
+    screen.inert = true;
+    cover.hidden = false;
+    document.title = title ? title.textContent : "";
+    if (title) title.focus();
+  };
+  const show = () => {
+    cover.hidden = true;
+    screen.hidden = false;
+    screen.inert = false;
+    document.title = savedTitle;
+    if (opener) opener.focus();
+  };
+  $$("[data-hide]").forEach((link) => {
+    link.addEventListener("click", (event) => {
+      event.preventDefault();
+      hide(link);
+    });
+  });
+  const close = $("[data-cover-close]", cover);
+  if (close) close.addEventListener("click", show);
+}
+
+// --- Read aloud ------------------------------------------------------------------------------
+function voiceFor(lang) {
+  if (!("speechSynthesis" in window)) return null;
+  const wanted = lang.toLowerCase();
+  const voices = window.speechSynthesis.getVoices();
+  return voices.find((v) => v.lang.toLowerCase() === wanted)
+    || voices.find((v) => v.lang.toLowerCase().split(/[-_]/)[0] === wanted.split("-")[0])
+    || null;
+}
+
+function setUpSpeak() {
+  const buttons = $$("[data-speak]");
+  if (!buttons.length) return;
+  const lang = document.documentElement.lang || "en";
+  let playing = null;
+
+  const stop = () => {
+    if (playing && playing.pause) playing.pause();
+    if ("speechSynthesis" in window) window.speechSynthesis.cancel();
+    buttons.forEach((b) => b.setAttribute("aria-pressed", "false"));
+    playing = null;
+  };
+
+  const wire = () => {
+    buttons.forEach((button) => {
+      if (button.dataset.ready) return;
+      const audio = button.dataset.audio;
+      const voice = audio ? null : voiceFor(lang);
+      if (!audio && !voice) return; // neither recorded prompt nor a voice: no button
+      button.dataset.ready = "1";
+      button.hidden = false;
+      button.addEventListener("click", () => {
+        const wasPressed = button.getAttribute("aria-pressed") === "true";
+        stop();
+        if (wasPressed) return;
+        button.setAttribute("aria-pressed", "true");
+        const done = () => button.setAttribute("aria-pressed", "false");
+        if (audio) {
+          playing = new Audio(audio);
+          playing.addEventListener("ended", done);
+          playing.play().catch(done);
+          return;
+        }
+        const target = document.getElementById(button.dataset.speak);
+        const words = target ? target.textContent.replace(/\s+/g, " ").trim() : "";
+        const utterance = new SpeechSynthesisUtterance(words);
+        utterance.lang = voice.lang;
+        utterance.voice = voice;
+        utterance.addEventListener("end", done);
+        utterance.addEventListener("error", done);
+        window.speechSynthesis.speak(utterance);
+      });
+    });
+  };
+  wire();
+  if ("speechSynthesis" in window) {
+    window.speechSynthesis.addEventListener("voiceschanged", wire);
+  }
+}
+
+// --- Put a Blob into a form's file input, so the ordinary form post sends it ----------------
+function attach(input, blob, name) {
+  const transfer = new DataTransfer();
+  transfer.items.add(new File([blob], name, { type: blob.type }));
+  input.files = transfer.files;
+}
+
+// --- Voice: MediaRecorder, time recorded, play back, record again, 10 minutes at most -------
+const RECORDING_TYPES = ["audio/webm;codecs=opus", "audio/mp4", "audio/webm", "audio/ogg;codecs=opus"];
+
+function clock(seconds) {
+  const whole = Math.floor(seconds);
+  return `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, "0")}`;
+}
+
+function setUpRecorder(root) {
+  const form = root.closest("form");
+  const input = $("input[type=file]", root);
+  const fallback = $("[data-fallback]", root);
+  const button = $("[data-record]", root);
+  const picture = $("[data-record-picture]", root);
+  const label = $("[data-record-label]", root);
+  const timerLine = $("[data-timer-line]", root);
+  const timer = $("[data-timer]", root);
+  const status = $("[data-status]", root);
+  const playback = $("[data-playback]", root);
+  const again = $("[data-rerecord]", root);
+  const max = Number(root.dataset.maxSeconds || 600);
+  const data = root.dataset;
+
+  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia
+      || typeof MediaRecorder === "undefined" || typeof DataTransfer === "undefined") return;
+  const type = RECORDING_TYPES.find((t) => MediaRecorder.isTypeSupported(t));
+  if (!type) return;
+
+  fallback.hidden = true;
+  button.hidden = false;
+  timerLine.hidden = false;
+  let recorder = null;
+  let ticking = null;
+  let submitAfterStop = null;
+
+  const setState = (state) => {
+    root.dataset.state = state;
+    const recording = state === "recording";
+    button.setAttribute("aria-pressed", recording ? "true" : "false");
+    label.textContent = recording ? data.labelStop : data.labelStart;
+    picture.src = recording ? data.pictureStop : data.pictureStart;
+  };
+
+  const start = async () => {
+    let stream;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+    } catch (error) {
+      status.textContent = data.labelError;
+      fallback.hidden = false;
+      button.hidden = true;
+      timerLine.hidden = true;
+      return;
+    }
+    const chunks = [];
+    recorder = new MediaRecorder(stream, { mimeType: type });
+    recorder.addEventListener("dataavailable", (event) => {
+      if (event.data && event.data.size) chunks.push(event.data);
+    });
+    recorder.addEventListener("stop", () => {
+      clearInterval(ticking);
+      stream.getTracks().forEach((track) => track.stop());
+      const blob = new Blob(chunks, { type: (recorder.mimeType || type).split(";")[0] });
+      const extension = blob.type.includes("mp4") ? "m4a" : blob.type.includes("ogg") ? "ogg" : "webm";
+      attach(input, blob, `recording.${extension}`);
+      playback.src = URL.createObjectURL(blob);
+      playback.hidden = false;
+      again.hidden = false;
+      setState("recorded");
+      status.textContent = data.labelDone;
+      if (submitAfterStop) {
+        const submitter = submitAfterStop;
+        submitAfterStop = null;
+        form.requestSubmit(submitter);
+      }
+    });
+    const began = Date.now();
+    timer.textContent = clock(0);
+    ticking = setInterval(() => {
+      const seconds = (Date.now() - began) / 1000;
+      timer.textContent = clock(seconds);
+      if (seconds >= max && recorder.state === "recording") recorder.stop();
+    }, 250);
+    recorder.start(1000);
+    playback.hidden = true;
+    again.hidden = true;
+    setState("recording");
+    status.textContent = data.labelRecording;
+  };
+
+  button.addEventListener("click", () => {
+    if (recorder && recorder.state === "recording") recorder.stop();
+    else start();
+  });
+  again.addEventListener("click", () => {
+    input.value = "";
+    start();
+  });
+  form.addEventListener("submit", (event) => {
+    if (recorder && recorder.state === "recording") {
+      event.preventDefault();
+      submitAfterStop = event.submitter || null;
+      recorder.stop();
+    }
+  });
+}
+
+// --- Drawing: finger, mouse, stylus or arrow keys; colours, rubber, undo, start again -------
+function setUpDrawing(root) {
+  const form = root.closest("form");
+  const canvas = $("[data-canvas]", root);
+  const tools = $("[data-tools]", root);
+  const fallback = $("[data-fallback]", root);
+  const input = $("input[type=file]", root);
+  if (!canvas.getContext || typeof DataTransfer === "undefined") return;
+  const context = canvas.getContext("2d");
+  canvas.hidden = false;
+  tools.hidden = false;
+  fallback.hidden = true;
+
+  const swatches = $$("[data-colour]", root);
+  const eraser = $("[data-eraser]", root);
+  const undo = $("[data-undo]", root);
+  const clear = $("[data-clear]", root);
+  let colour = swatches.length ? swatches[0].dataset.colour : "#1b2631";
+  let erasing = false;
+  const strokes = [];
+  let current = null;
+  let keyStroke = null;
+  const pen = { x: canvas.width / 2, y: canvas.height / 2 };
+
+  const paint = (stroke) => {
+    context.strokeStyle = stroke.erase ? "#ffffff" : stroke.colour;
+    context.lineWidth = stroke.width;
+    context.lineCap = "round";
+    context.lineJoin = "round";
+    context.beginPath();
+    const [first, ...rest] = stroke.points;
+    context.moveTo(first.x, first.y);
+    if (!rest.length) context.lineTo(first.x + 0.1, first.y);
+    rest.forEach((p) => context.lineTo(p.x, p.y));
+    context.stroke();
+  };
+  const redraw = () => {
+    context.fillStyle = "#ffffff";
+    context.fillRect(0, 0, canvas.width, canvas.height);
+    strokes.forEach(paint);
+    undo.disabled = clear.disabled = strokes.length === 0;
+  };
+  const newStroke = (point) => {
+    const stroke = { colour, erase: erasing, width: erasing ? 32 : 10, points: [point] };
+    strokes.push(stroke);
+    return stroke;
+  };
+  const at = (event) => {
+    const box = canvas.getBoundingClientRect();
+    return {
+      x: ((event.clientX - box.left) * canvas.width) / box.width,
+      y: ((event.clientY - box.top) * canvas.height) / box.height,
+    };
+  };
+
+  canvas.addEventListener("pointerdown", (event) => {
+    event.preventDefault();
+    canvas.setPointerCapture(event.pointerId);
+    current = newStroke(at(event));
+    keyStroke = null;
+    redraw();
+  });
+  canvas.addEventListener("pointermove", (event) => {
+    if (!current) return;
+    current.points.push(at(event));
+    redraw();
+  });
+  const end = () => { current = null; };
+  canvas.addEventListener("pointerup", end);
+  canvas.addEventListener("pointercancel", end);
+
+  const moves = { ArrowUp: [0, -1], ArrowDown: [0, 1], ArrowLeft: [-1, 0], ArrowRight: [1, 0] };
+  canvas.addEventListener("keydown", (event) => {
+    if (event.key in moves) {
+      event.preventDefault();
+      const [dx, dy] = moves[event.key];
+      if (!keyStroke) keyStroke = newStroke({ ...pen });
+      pen.x = Math.min(canvas.width, Math.max(0, pen.x + dx * 20));
+      pen.y = Math.min(canvas.height, Math.max(0, pen.y + dy * 20));
+      keyStroke.points.push({ ...pen });
+      redraw();
+    } else if (event.key === " " || event.key === "Enter") {
+      event.preventDefault();
+      keyStroke = null; // lift the pen: the next arrow starts a new line
+    }
+  });
+
+  swatches.forEach((swatch) => swatch.addEventListener("click", () => {
+    colour = swatch.dataset.colour;
+    erasing = false;
+    eraser.setAttribute("aria-pressed", "false");
+    swatches.forEach((s) => s.setAttribute("aria-pressed", s === swatch ? "true" : "false"));
+    keyStroke = null;
+  }));
+  eraser.addEventListener("click", () => {
+    erasing = eraser.getAttribute("aria-pressed") !== "true";
+    eraser.setAttribute("aria-pressed", erasing ? "true" : "false");
+    keyStroke = null;
+  });
+  undo.addEventListener("click", () => { strokes.pop(); keyStroke = null; redraw(); });
+  clear.addEventListener("click", () => { strokes.length = 0; keyStroke = null; redraw(); });
+  redraw();
+
+  let attached = false;
+  form.addEventListener("submit", (event) => {
+    if (!strokes.length || attached) return;
+    event.preventDefault();
+    const submitter = event.submitter || null;
+    canvas.toBlob((blob) => {
+      attach(input, blob, "drawing.png");
+      attached = true;
+      form.requestSubmit(submitter);
+    }, "image/png");
+  });
+}
+
+// --- Photo: show the chosen picture before sending it ---------------------------------------
+function setUpPhoto(input) {
+  const preview = $("[data-photo-preview]");
+  if (!preview) return;
+  input.addEventListener("change", () => {
+    const file = input.files && input.files[0];
+    if (file && file.type.startsWith("image/")) {
+      preview.src = URL.createObjectURL(file);
+      preview.hidden = false;
+    } else {
+      preview.hidden = true;
+    }
+  });
+}
+
+setUpHide();
+setUpSpeak();
+$$("[data-recorder]").forEach(setUpRecorder);
+$$("[data-draw]").forEach(setUpDrawing);
+$$("[data-photo-input]").forEach(setUpPhoto);

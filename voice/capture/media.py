@@ -1,0 +1,560 @@
+"""Uploads judged by their content, never by their name or declared type.
+
+An upload is copied in chunks to a private temporary file (never held whole in memory), then
+identified from its bytes, checked, cleaned of metadata and handed back as a temporary file ready
+to be sealed into storage. Anything not understood is refused with a message for the child.
+
+Images: only JPEG, PNG and WebP as Pillow identifies them, with decompression-bomb limits turned
+into refusals; turned upright by the EXIF orientation, scaled to at most 2048 px and re-encoded
+from pixels alone, so no EXIF, GPS, XMP, ICC profile, text chunk or JPEG comment survives.
+
+Audio: WebM/Opus, Ogg/Opus, MP4/AAC, MP3 and WAV, identified by their magic bytes and parsed.
+Durations come from the content: mutagen reads them for Ogg, MP4, MP3 and WAV; mutagen has no
+WebM parser, and Chromium's MediaRecorder writes no Duration element, so for WebM the file's own
+cluster and block timecodes are read (the largest one is the length). At most 10 minutes and 25 MB.
+Tags are removed: WebM is rewritten with only its tracks and clusters (no tags, chapters,
+attachments, title or date), MP4's user-data and metadata boxes are blanked, MP3's ID3 and APE
+tags and Ogg's comments are deleted, and WAV is rewritten with only its format and data chunks.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import struct
+import tempfile
+import warnings
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from flask_babel import lazy_gettext as _l
+from PIL import Image, ImageOps
+
+IMAGE_MAX_BYTES = 20 * 1024 * 1024
+IMAGE_MAX_SIDE = 2048
+# Pillow warns above this many pixels and refuses above twice as many; both are refusals here.
+Image.MAX_IMAGE_PIXELS = 40_000_000
+
+AUDIO_MAX_BYTES = 25 * 1024 * 1024
+AUDIO_MAX_SECONDS = 10 * 60
+CHUNK = 64 * 1024
+
+EMPTY = _l("The file is empty. Please try again.")
+NOT_IMAGE = _l("We could not open this picture. Please choose a photo or picture (JPEG, PNG or WebP).")
+IMAGE_TOO_BIG = _l("This picture is too big. Please choose a smaller one.")
+NOT_AUDIO = _l("We could not play this recording. Please try again.")
+AUDIO_TOO_BIG = _l("This recording is too big. Please make a shorter one.")
+AUDIO_TOO_LONG = _l("This recording is longer than 10 minutes. Please make a shorter one.")
+
+
+class Refused(Exception):
+    """The upload cannot be used; `message` tells the child why, in their language."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+@dataclass
+class Cleaned:
+    """A checked, cleaned file in a temporary path (the caller deletes it with `discard`)."""
+
+    path: str
+    media_type: str
+    seconds: float | None = None
+
+    def discard(self) -> None:
+        try:
+            os.unlink(self.path)
+        except FileNotFoundError:
+            pass
+
+
+def _temporary(suffix: str = "") -> tuple[BinaryIO, str]:
+    fd, path = tempfile.mkstemp(prefix="voice-upload-", suffix=suffix)
+    return os.fdopen(fd, "w+b"), path
+
+
+def spool(source: BinaryIO, limit: int, too_big) -> str:
+    """Copy an upload stream in chunks to a private temporary file; refuse empty or over-limit."""
+    target, path = _temporary()
+    size = 0
+    try:
+        with target:
+            while True:
+                chunk = source.read(CHUNK)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > limit:
+                    raise Refused(too_big)
+                target.write(chunk)
+        if size == 0:
+            raise Refused(EMPTY)
+    except BaseException:
+        os.unlink(path)
+        raise
+    return path
+
+
+# --- images ----------------------------------------------------------------------------------
+
+_IMAGE_OUT = {"JPEG": ("JPEG", "image/jpeg"), "PNG": ("PNG", "image/png"),
+              "WEBP": ("WEBP", "image/webp")}
+_METADATA_KEYS = ("exif", "icc_profile", "xmp", "XML:com.adobe.xmp", "comment", "photoshop",
+                  "adobe")
+
+
+def clean_image(source: BinaryIO) -> Cleaned:
+    path = spool(source, IMAGE_MAX_BYTES, IMAGE_TOO_BIG)
+    try:
+        return _clean_image_file(path)
+    finally:
+        os.unlink(path)
+
+
+def _clean_image_file(path: str) -> Cleaned:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            with Image.open(path, formats=list(_IMAGE_OUT)) as image:
+                kind = image.format
+                image.load()  # a truncated image fails here
+                upright = ImageOps.exif_transpose(image)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise Refused(IMAGE_TOO_BIG) from None
+        except (OSError, SyntaxError, ValueError, TypeError, struct.error, EOFError,
+                Image.UnidentifiedImageError):
+            raise Refused(NOT_IMAGE) from None
+    fmt, media_type = _IMAGE_OUT[kind]
+    upright.thumbnail((IMAGE_MAX_SIDE, IMAGE_MAX_SIDE))
+    if fmt == "JPEG":
+        pixels = upright.convert("L" if upright.mode in ("L", "1", "I;16", "I") else "RGB")
+    else:
+        pixels = upright.convert("RGBA" if upright.mode in ("RGBA", "LA", "PA", "P") else "RGB")
+    # A fresh image from the pixels alone carries no metadata from the upload.
+    clean = Image.frombytes(pixels.mode, pixels.size, pixels.tobytes())
+    target, out_path = _temporary()
+    try:
+        with target:
+            options = {"exif": b"", "icc_profile": None}
+            if fmt == "JPEG":
+                options.update(quality=88, comment=b"")
+            elif fmt == "WEBP":
+                options.update(quality=88, xmp="")
+            clean.save(target, fmt, **options)
+        with Image.open(out_path) as check:
+            if any(key in check.info for key in _METADATA_KEYS) or len(check.getexif()):
+                raise Refused(NOT_IMAGE)
+    except BaseException:
+        os.unlink(out_path)
+        raise
+    return Cleaned(out_path, media_type)
+
+
+# --- audio -----------------------------------------------------------------------------------
+
+def clean_audio(source: BinaryIO) -> Cleaned:
+    path = spool(source, AUDIO_MAX_BYTES, AUDIO_TOO_BIG)
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(16)
+        if head.startswith(b"\x1a\x45\xdf\xa3"):
+            return _webm(path)
+        if head.startswith(b"OggS"):
+            return _ogg_opus(path)
+        if head[4:8] == b"ftyp":
+            return _mp4(path)
+        if head.startswith(b"RIFF") and head[8:12] == b"WAVE":
+            return _wav(path)
+        if head.startswith(b"ID3") or _mp3_frame(head):
+            return _mp3(path)
+        raise Refused(NOT_AUDIO)
+    finally:
+        os.unlink(path)
+
+
+def _check_seconds(seconds: float | None) -> float:
+    if seconds is None or seconds != seconds or seconds <= 0:
+        raise Refused(NOT_AUDIO)
+    if seconds > AUDIO_MAX_SECONDS + 0.5:
+        raise Refused(AUDIO_TOO_LONG)
+    return float(seconds)
+
+
+def _copy(path: str) -> str:
+    target, out = _temporary()
+    with target, open(path, "rb") as source:
+        shutil.copyfileobj(source, target, CHUNK)
+    return out
+
+
+def _mutagen(kind, path):
+    from mutagen import MutagenError
+    try:
+        return kind(path)
+    except (MutagenError, struct.error, ValueError, EOFError, IndexError, KeyError, TypeError):
+        raise Refused(NOT_AUDIO) from None
+
+
+def _ogg_opus(path: str) -> Cleaned:
+    from mutagen.ogg import OggPage
+    from mutagen.oggopus import OggOpus
+    # One logical stream only (no video or other streams multiplexed in).
+    with open(path, "rb") as handle:
+        serials = set()
+        try:
+            while True:
+                try:
+                    serials.add(OggPage(handle).serial)
+                except EOFError:
+                    break
+        except Exception:
+            raise Refused(NOT_AUDIO) from None
+    if len(serials) != 1:
+        raise Refused(NOT_AUDIO)
+    seconds = _check_seconds(_mutagen(OggOpus, path).info.length)
+    out = _copy(path)
+    try:
+        audio = _mutagen(OggOpus, out)
+        audio.delete()
+    except BaseException:
+        os.unlink(out)
+        raise
+    return Cleaned(out, "audio/ogg", seconds)
+
+
+def _mp3_frame(head: bytes) -> bool:
+    if len(head) < 4 or head[0] != 0xFF or head[1] & 0xE0 != 0xE0:
+        return False
+    version, layer = (head[1] >> 3) & 3, (head[1] >> 1) & 3
+    bitrate, rate = head[2] >> 4, (head[2] >> 2) & 3
+    return version != 1 and layer == 1 and bitrate not in (0, 15) and rate != 3
+
+
+def _mp3(path: str) -> Cleaned:
+    from mutagen import apev2, id3
+    from mutagen.mp3 import MP3
+    seconds = _check_seconds(_mutagen(MP3, path).info.length)
+    out = _copy(path)
+    try:
+        id3.delete(out)
+        apev2.delete(out)
+        with open(out, "rb") as handle:
+            if not _mp3_frame(handle.read(4)):
+                raise Refused(NOT_AUDIO)
+    except BaseException:
+        os.unlink(out)
+        raise
+    return Cleaned(out, "audio/mpeg", seconds)
+
+
+def _wav(path: str) -> Cleaned:
+    from mutagen.wave import WAVE
+    seconds = _check_seconds(_mutagen(WAVE, path).info.length)
+    chunks: dict[bytes, tuple[int, int]] = {}
+    with open(path, "rb") as handle:
+        handle.seek(12)
+        while True:
+            header = handle.read(8)
+            if len(header) < 8:
+                break
+            name, size = header[:4], struct.unpack("<I", header[4:])[0]
+            if name in (b"fmt ", b"data") and name not in chunks:
+                chunks[name] = (handle.tell(), size)
+            handle.seek(size + (size & 1), os.SEEK_CUR)
+        if set(chunks) != {b"fmt ", b"data"}:
+            raise Refused(NOT_AUDIO)
+        fmt_at, fmt_size = chunks[b"fmt "]
+        data_at, data_size = chunks[b"data"]
+        handle.seek(fmt_at)
+        fmt = handle.read(fmt_size)
+        if len(fmt) < 16 or struct.unpack("<H", fmt[:2])[0] not in (1, 3, 0xFFFE):
+            raise Refused(NOT_AUDIO)
+        target, out = _temporary()
+        with target:
+            body = 4 + 8 + len(fmt) + (len(fmt) & 1) + 8 + data_size + (data_size & 1)
+            target.write(b"RIFF" + struct.pack("<I", body) + b"WAVE")
+            target.write(b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"\0" * (len(fmt) & 1))
+            target.write(b"data" + struct.pack("<I", data_size))
+            handle.seek(data_at)
+            remaining = data_size
+            while remaining:
+                chunk = handle.read(min(CHUNK, remaining))
+                if not chunk:
+                    break
+                target.write(chunk)
+                remaining -= len(chunk)
+            target.write(b"\0" * (remaining + (data_size & 1)))
+    return Cleaned(out, "audio/wav", seconds)
+
+
+# MP4: boxes are [size:4][type:4] (size 1: a 64-bit size follows; size 0: to the end of file).
+_MP4_CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl", b"edts", b"dinf"}
+_MP4_BLANK = {b"udta", b"meta", b"uuid", b"ilst", b"XMP_"}
+
+
+def _mp4_boxes(handle: BinaryIO, start: int, end: int):
+    position = start
+    while position + 8 <= end:
+        handle.seek(position)
+        size, kind = struct.unpack(">I4s", handle.read(8))
+        header = 8
+        if size == 1:
+            size = struct.unpack(">Q", handle.read(8))[0]
+            header = 16
+        elif size == 0:
+            size = end - position
+        if size < header or position + size > end:
+            raise Refused(NOT_AUDIO)
+        yield position, size, header, kind
+        position += size
+
+
+def _mp4(path: str) -> Cleaned:
+    from mutagen.mp4 import MP4
+    audio = _mutagen(MP4, path)
+    if not (audio.info.codec or "").startswith("mp4a"):
+        raise Refused(NOT_AUDIO)
+    seconds = _check_seconds(audio.info.length)
+    out = _copy(path)
+    try:
+        with open(out, "r+b") as handle:
+            end = handle.seek(0, os.SEEK_END)
+            handlers, blank = [], []
+
+            def walk(start, stop, depth):
+                for position, size, header, kind in _mp4_boxes(handle, start, stop):
+                    if kind in _MP4_BLANK:
+                        blank.append((position, size, header))
+                    elif kind in _MP4_CONTAINERS and depth < 8:
+                        walk(position + header, position + size, depth + 1)
+                    elif kind == b"hdlr":
+                        handle.seek(position + header + 8)
+                        handlers.append(handle.read(4))
+
+            walk(0, end, 0)
+            if not handlers or any(h != b"soun" for h in handlers):
+                raise Refused(NOT_AUDIO)
+            # Blank metadata in place (same size, so sample offsets stay right).
+            for position, size, header in blank:
+                handle.seek(position + 4)
+                handle.write(b"free")
+                handle.seek(position + header)
+                remaining = size - header
+                while remaining:
+                    step = min(CHUNK, remaining)
+                    handle.write(b"\0" * step)
+                    remaining -= step
+    except BaseException:
+        os.unlink(out)
+        raise
+    return Cleaned(out, "audio/mp4", seconds)
+
+
+# --- WebM (EBML) ------------------------------------------------------------------------------
+
+EBML, SEGMENT, CLUSTER, INFO, TRACKS = 0x1A45DFA3, 0x18538067, 0x1F43B675, 0x1549A966, 0x1654AE6B
+DOCTYPE, TIMECODE_SCALE, DURATION = 0x4282, 0x2AD7B1, 0x4489
+TRACK_ENTRY, TRACK_TYPE, CODEC_ID = 0xAE, 0x83, 0x86
+TIMECODE, SIMPLE_BLOCK, BLOCK_GROUP, BLOCK = 0xE7, 0xA3, 0xA0, 0xA1
+# Segment children that are dropped (their sizes must be known to skip them).
+_WEBM_DROP = {0x114D9B74, 0x1C53BB6B, 0x1254C367, 0x1941A469, 0x1043A770, 0xEC, 0xBF}
+_UNKNOWN = object()
+
+
+class _Ebml:
+    def __init__(self, handle: BinaryIO):
+        self.handle = handle
+
+    def read(self, count: int) -> bytes:
+        data = self.handle.read(count)
+        if len(data) != count:
+            raise Refused(NOT_AUDIO)
+        return data
+
+    def header(self):
+        """(id, size or _UNKNOWN, raw header bytes), or None at the end of the file."""
+        first = self.handle.read(1)
+        if not first:
+            return None
+        length = 8 - first[0].bit_length() + 1
+        if first[0] == 0 or length > 4:
+            raise Refused(NOT_AUDIO)
+        raw_id = first + self.read(length - 1)
+        size_first = self.read(1)
+        size_length = 8 - size_first[0].bit_length() + 1
+        if size_first[0] == 0:
+            raise Refused(NOT_AUDIO)
+        raw_size = size_first + self.read(size_length - 1)
+        value = int.from_bytes(raw_size, "big") & ((1 << (7 * size_length)) - 1)
+        size = _UNKNOWN if value == (1 << (7 * size_length)) - 1 else value
+        return int.from_bytes(raw_id, "big"), size, raw_id + raw_size
+
+    def children(self, data: bytes):
+        position = 0
+        while position < len(data):
+            sub = _Ebml(_Bytes(data[position:]))
+            item = sub.header()
+            if item is None or item[1] is _UNKNOWN:
+                raise Refused(NOT_AUDIO)
+            element, size, raw = item
+            start = position + len(raw)
+            if start + size > len(data):
+                raise Refused(NOT_AUDIO)
+            yield element, data[start:start + size]
+            position = start + size
+
+
+class _Bytes:
+    def __init__(self, data: bytes):
+        self.data, self.position = data, 0
+
+    def read(self, count: int = -1) -> bytes:
+        end = len(self.data) if count < 0 else self.position + count
+        chunk = self.data[self.position:end]
+        self.position += len(chunk)
+        return chunk
+
+
+def _uint(data: bytes) -> int:
+    return int.from_bytes(data, "big") if data else 0
+
+
+def _float(data: bytes) -> float:
+    if len(data) == 4:
+        return struct.unpack(">f", data)[0]
+    if len(data) == 8:
+        return struct.unpack(">d", data)[0]
+    raise Refused(NOT_AUDIO)
+
+
+def _block_timecode(head: bytes) -> int:
+    """The relative timecode of a (Simple)Block: after the track number (a vint), an int16."""
+    length = 8 - head[0].bit_length() + 1 if head and head[0] else 9
+    if length > 8 or len(head) < length + 2:
+        raise Refused(NOT_AUDIO)
+    return struct.unpack(">h", head[length:length + 2])[0]
+
+
+def _webm(path: str) -> Cleaned:
+    target, out = _temporary()
+    try:
+        with target, open(path, "rb") as handle:
+            seconds = _webm_rewrite(_Ebml(handle), target)
+    except BaseException:
+        os.unlink(out)
+        raise
+    return Cleaned(out, "audio/webm", seconds)
+
+
+def _copy_exact(reader: _Ebml, target: BinaryIO, size: int) -> None:
+    while size:
+        chunk = reader.read(min(CHUNK, size))
+        target.write(chunk)
+        size -= len(chunk)
+
+
+def _webm_rewrite(reader: _Ebml, target: BinaryIO) -> float:
+    item = reader.header()
+    if item is None or item[0] != EBML or item[1] is _UNKNOWN or item[1] > 1024:
+        raise Refused(NOT_AUDIO)
+    body = reader.read(item[1])
+    doctype = dict(reader.children(body)).get(DOCTYPE, b"").rstrip(b"\0")
+    if doctype != b"webm":
+        raise Refused(NOT_AUDIO)
+    target.write(item[2] + body)
+    item = reader.header()
+    if item is None or item[0] != SEGMENT:
+        raise Refused(NOT_AUDIO)
+    # Segment of unknown size (we drop elements, so the old size would be wrong), then our own
+    # Info with placeholders for the timecode scale and duration, filled in at the end.
+    target.write(bytes.fromhex("18538067 01ffffffffffffff".replace(" ", "")))
+    info_at = target.tell()
+    target.write(bytes.fromhex("1549a966a7") + bytes.fromhex("2ad7b188") + bytes(8)
+                 + bytes.fromhex("448988") + bytes(8) + bytes.fromhex("4d8085") + b"voice"
+                 + bytes.fromhex("574185") + b"voice")
+    scale, declared, last, cluster_time = 1_000_000, 0.0, 0, 0
+    tracks = blocks = 0
+    pending = None
+    while True:
+        item = pending or reader.header()
+        pending = None
+        if item is None:
+            break
+        element, size, raw = item
+        if element == CLUSTER:
+            target.write(raw)
+            # Children of the cluster; an unknown-size cluster ends at the next segment child.
+            remaining = None if size is _UNKNOWN else size
+            while remaining is None or remaining > 0:
+                child = reader.header()
+                if child is None:
+                    break
+                child_id, child_size, child_raw = child
+                if remaining is None and (child_id == CLUSTER or child_id in _WEBM_DROP
+                                          or child_id in (INFO, TRACKS)):
+                    pending = child
+                    break
+                if child_size is _UNKNOWN:
+                    raise Refused(NOT_AUDIO)
+                if remaining is not None:
+                    remaining -= len(child_raw) + child_size
+                    if remaining < 0:
+                        raise Refused(NOT_AUDIO)
+                target.write(child_raw)
+                if child_id == TIMECODE:
+                    data = reader.read(child_size)
+                    cluster_time = _uint(data)
+                    target.write(data)
+                elif child_id == SIMPLE_BLOCK:
+                    head = reader.read(min(child_size, 10))
+                    last = max(last, cluster_time + _block_timecode(head))
+                    blocks += 1
+                    target.write(head)
+                    _copy_exact(reader, target, child_size - len(head))
+                elif child_id == BLOCK_GROUP:
+                    data = reader.read(child_size) if child_size <= 4 * 1024 * 1024 else None
+                    if data is None:
+                        raise Refused(NOT_AUDIO)
+                    for sub, value in reader.children(data):
+                        if sub == BLOCK:
+                            last = max(last, cluster_time + _block_timecode(value[:10]))
+                            blocks += 1
+                    target.write(data)
+                else:
+                    _copy_exact(reader, target, child_size)
+        elif size is _UNKNOWN:
+            raise Refused(NOT_AUDIO)
+        elif element == INFO:
+            for sub, value in reader.children(reader.read(size)):
+                if sub == TIMECODE_SCALE:
+                    scale = _uint(value) or 1_000_000
+                elif sub == DURATION:
+                    declared = _float(value)
+        elif element == TRACKS:
+            if size > 64 * 1024:
+                raise Refused(NOT_AUDIO)
+            data = reader.read(size)
+            for sub, entry in reader.children(data):
+                if sub != TRACK_ENTRY:
+                    continue
+                fields = dict(reader.children(entry))
+                if _uint(fields.get(TRACK_TYPE, b"")) != 2 or \
+                        fields.get(CODEC_ID, b"").rstrip(b"\0") != b"A_OPUS":
+                    raise Refused(NOT_AUDIO)
+                tracks += 1
+            target.write(raw + data)
+        elif element in _WEBM_DROP:
+            reader.handle.seek(size, os.SEEK_CUR)
+        else:
+            raise Refused(NOT_AUDIO)
+    if tracks != 1 or blocks == 0:
+        raise Refused(NOT_AUDIO)
+    ticks = max(float(last), declared if declared == declared else 0.0)
+    seconds = _check_seconds(max(ticks * scale / 1e9, 0.001))
+    target.seek(info_at + 5 + 4)
+    target.write(struct.pack(">Q", scale))
+    target.seek(info_at + 5 + 4 + 8 + 3)
+    target.write(struct.pack(">d", ticks))
+    target.seek(0, os.SEEK_END)
+    return seconds

@@ -1,0 +1,289 @@
+"""Child mode: starting a session, locking the device to it, the child's answers and their media.
+
+Every answer is stored per step as a new version (earlier versions stay, for staff), sealed under
+the case key with the version id and field name as associated data, with who was present and the
+language used. Media are cleaned (see media.py) and sealed into storage as a stream.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import Flask, Response, abort, current_app, g, stream_with_context, url_for
+from sqlalchemy import select, update
+
+from .. import audit, db, policy, storage
+from ..auth import passwords, sessions
+from ..cases.service import cipher
+from ..models import (ICTG, PANEL_MEMBER, Answer, AnswerVersion, CaptureSession, Case, User,
+                      new_id, now)
+from . import media
+from .questionnaire import Questionnaire, Step, for_age_band, load_all
+
+UNLOCK_TRIES = 5
+TEXT_MAX = 5000
+
+
+class NoConsent(Exception):
+    """The child has not agreed: nothing may be stored."""
+
+
+# --- questionnaires --------------------------------------------------------------------------
+
+def init_app(app: Flask) -> None:
+    """Load and check every questionnaire; a broken file stops start-up."""
+    app.extensions["voice.questionnaires"] = load_all()
+
+
+def questionnaires() -> dict[str, Questionnaire]:
+    return current_app.extensions["voice.questionnaires"]
+
+
+def questionnaire_of(capture: CaptureSession) -> Questionnaire:
+    return questionnaires()[capture.questionnaire_id]
+
+
+def choices_for(case: Case) -> list[Questionnaire]:
+    """The questionnaires meant for the child's age (all of them when none is)."""
+    return for_age_band(questionnaires(), case.age_band) or list(questionnaires().values())
+
+
+# --- the permission rules of this capability -------------------------------------------------
+
+def _reads_case(user: User, case: Case) -> bool:
+    return policy.allowed(user, "case.read", case)
+
+
+def _panel_may_see(user: User, version: AnswerVersion) -> bool:
+    from ..consent import service as consent
+    answer = version.answer
+    return (user.role == PANEL_MEMBER and user.org_id == version.case.panel_id
+            and answer.latest is not None and answer.latest.id == version.id
+            and consent.current_choices([answer.id]).get(answer.id) == consent.SHARE_PANEL)
+
+
+def _session_rules():
+    def starter(u, s):
+        return u.role == ICTG and u.id == s.started_by_id and _reads_case(u, s.case)
+    return {
+        "session.read": lambda u, s: _reads_case(u, s.case),
+        # The pages the child uses, checked for the ICTG who handed the device over.
+        "session.child": starter,
+        # Leaving child mode works even if the case was reassigned meanwhile.
+        "session.leave": lambda u, s: u.id == s.started_by_id,
+        "session.resume": lambda u, s: starter(u, s) and s.finished_at is None,
+        "consent.record": lambda u, s: u.role == ICTG and _reads_case(u, s.case),
+    }
+
+
+policy.RULES[Case]["session.start"] = lambda u, c: u.role == ICTG and u.id == c.ictg_id and \
+    policy.allowed(u, "case.read", c)
+policy.register(CaptureSession, _session_rules(), knowing=("session.read",),
+                case_of=lambda s: s.case)
+policy.register(AnswerVersion, {"answer.media": lambda u, v: _reads_case(u, v.case)
+                                or _panel_may_see(u, v)},
+                knowing=("answer.media",), case_of=lambda v: v.case)
+
+
+# --- sessions --------------------------------------------------------------------------------
+
+def for_case(case: Case) -> list[CaptureSession]:
+    return list(db.session().scalars(select(CaptureSession).where(
+        CaptureSession.case_id == case.id).order_by(CaptureSession.started_at.desc())))
+
+
+def start(case: Case, user: User, questionnaire: Questionnaire, language: str, present: str,
+          pin: str | None) -> CaptureSession:
+    capture = CaptureSession(id=new_id(), case_id=case.id, questionnaire_id=questionnaire.id,
+                             questionnaire_version=questionnaire.version, language=language,
+                             started_by_id=user.id,
+                             pin_hash=passwords.hash_password(pin) if pin else None)
+    capture.case = case
+    capture.present = cipher(case).seal(capture.id, "present", present.strip())
+    db.session().add(capture)
+    audit.record("session.start", capture, case_id=case.id)
+    lock_device(capture)
+    return capture
+
+
+def lock_device(capture: CaptureSession) -> None:
+    """Hand the device to the child: from now on it shows only this session's pages."""
+    g.auth_session.child_session_id = capture.id
+    capture.wrong_unlocks = 0
+    audit.record("session.hand_over", capture, case_id=capture.case_id)
+
+
+def present_at_start(capture: CaptureSession) -> str:
+    return cipher(capture.case).open_text(capture.id, "present", capture.present) or ""
+
+
+def unlock(capture: CaptureSession, secret: str) -> str:
+    """Leave child mode with the session PIN or the ICTG's password: "ok", "wrong" or "ended".
+
+    The fifth wrong try in a row signs the device out instead of letting guessing go on.
+    """
+    user = capture.started_by
+    secret = (secret or "")[:128]
+    good = bool(secret) and ((capture.pin_hash is not None
+                              and passwords.verify(capture.pin_hash, secret))
+                             or passwords.verify(user.password_hash, secret))
+    session = db.session()
+    if good:
+        g.auth_session.child_session_id = None
+        capture.wrong_unlocks = 0
+        audit.record("session.leave", capture, case_id=capture.case_id)
+        return "ok"
+    session.execute(update(CaptureSession).where(CaptureSession.id == capture.id)
+                    .values(wrong_unlocks=CaptureSession.wrong_unlocks + 1))
+    session.refresh(capture)
+    audit.record("session.leave", capture, audit.FAILED, case_id=capture.case_id)
+    if capture.wrong_unlocks >= UNLOCK_TRIES:
+        capture.wrong_unlocks = 0
+        audit.record("session.leave_locked_out", capture, audit.FAILED, case_id=capture.case_id)
+        sessions.end_current()
+        return "ended"
+    return "wrong"
+
+
+def finish(capture: CaptureSession) -> None:
+    capture.finished_at = now()
+    audit.record("session.finish", capture, case_id=capture.case_id)
+
+
+# --- answers ---------------------------------------------------------------------------------
+
+def answers(capture: CaptureSession) -> dict[str, Answer]:
+    """The session's answers by step id, with their versions."""
+    rows = db.session().scalars(select(Answer).where(Answer.session_id == capture.id))
+    return {answer.step_id: answer for answer in rows}
+
+
+def answer_forms(step: Step) -> tuple[str, ...]:
+    """How a step can be answered: its options kind, or the media/text forms it accepts."""
+    return (step.kind,) if step.kind in ("feelings", "choice") else step.accept
+
+
+def value_of(version: AnswerVersion):
+    """The decrypted value: a list of option ids, the words, or None (media or cleared)."""
+    if version.value is None:
+        return None
+    raw = cipher(version.case).open(version.id, "value", version.value).decode()
+    return json.loads(raw) if version.form in ("feelings", "choice") else raw
+
+
+def present_of(version: AnswerVersion) -> str:
+    return cipher(version.case).open_text(version.id, "present", version.present) or ""
+
+
+def _same(version: AnswerVersion | None, form: str, value) -> bool:
+    if version is None:
+        return form == "cleared"
+    return version.form == form and version.media_file_id is None and value_of(version) == value
+
+
+def save(capture: CaptureSession, step: Step, form: str, value=None,
+         upload: media.Cleaned | None = None) -> AnswerVersion | None:
+    """Store a new version of the child's answer to `step`; None when nothing changed."""
+    from ..consent import service as consent
+    if not consent.has_consent(capture):
+        raise NoConsent()
+    if form != "cleared" and form not in answer_forms(step):
+        raise ValueError(form)
+    session = db.session()
+    answer = session.scalar(select(Answer).where(Answer.session_id == capture.id,
+                                                 Answer.step_id == step.id))
+    if upload is None and _same(answer.latest if answer else None, form, value):
+        return None
+    if answer is None:
+        answer = Answer(id=new_id(), case_id=capture.case_id, session_id=capture.id,
+                        step_id=step.id)
+        session.add(answer)
+    case = capture.case
+    seal = cipher(case)
+    version = AnswerVersion(id=new_id(), case_id=case.id, form=form, language=capture.language,
+                            number=len(answer.versions) + 1, created_by_id=capture.started_by_id)
+    version.case = case
+    if value is not None:
+        encoded = json.dumps(value) if form in ("feelings", "choice") else value
+        version.value = seal.seal(version.id, "value", encoded)
+    version.present = seal.seal(version.id, "present", consent.present_now(capture))
+    if upload is not None:
+        with open(upload.path, "rb") as source:
+            version.media_file_id, version.media_bytes = storage.save(seal, case.id, source)
+        version.media_type, version.media_seconds = upload.media_type, upload.seconds
+    answer.versions.append(version)
+    audit.record("answer.save", version, case_id=case.id)
+    return version
+
+
+@dataclass
+class Item:
+    """One answer shown back: to the child at the end, and to staff."""
+
+    step: Step
+    answer: Answer
+    version: AnswerVersion
+    value: object
+
+
+def shown_answers(capture: CaptureSession) -> list[Item]:
+    """The current answers, in questionnaire order, leaving out emptied ones (reads audited)."""
+    by_step = answers(capture)
+    items = []
+    for step in questionnaire_of(capture).steps:
+        answer = by_step.get(step.id)
+        if answer is None or answer.latest is None or answer.latest.form == "cleared":
+            continue
+        version = answer.latest
+        items.append(Item(step, answer, version, value_of(version)))
+        audit.record("answer.read", version, case_id=capture.case_id)
+    return items
+
+
+def history(capture: CaptureSession) -> list[tuple[Step, Answer, list[tuple[AnswerVersion, object, str]]]]:
+    """Every answer with all its versions, oldest first, for staff (reads audited)."""
+    by_step = answers(capture)
+    rows = []
+    for step in questionnaire_of(capture).steps:
+        answer = by_step.get(step.id)
+        if answer is None:
+            continue
+        versions = [(v, value_of(v), present_of(v)) for v in answer.versions]
+        for version in answer.versions:
+            audit.record("answer.read", version, case_id=capture.case_id)
+        rows.append((step, answer, versions))
+    return rows
+
+
+def prompt_audio(step: Step, language: str) -> str | None:
+    """The recorded prompt for a step in this language, when the questionnaire has one on disk."""
+    if not step.audio:
+        return None
+    for extension in ("mp3", "ogg", "webm", "m4a"):
+        relative = f"audio/{language}/{step.audio}.{extension}"
+        if (Path(current_app.static_folder) / relative).is_file():
+            return url_for("static", filename=relative)
+    return None
+
+
+# --- media -----------------------------------------------------------------------------------
+
+_EXTENSIONS = {"audio/webm": "webm", "audio/ogg": "ogg", "audio/mp4": "m4a", "audio/mpeg": "mp3",
+               "audio/wav": "wav", "image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
+
+
+def media_response(version: AnswerVersion) -> Response:
+    """The decrypted file of an answer version, streamed; the read is audited."""
+    if version.media_file_id is None:
+        abort(404)
+    audit.record("answer.media_read", version, case_id=version.case_id)
+    chunks = storage.read(cipher(version.case), version.case_id, version.media_file_id)
+    response = Response(stream_with_context(chunks), mimetype=version.media_type)
+    name = f"{version.form}.{_EXTENSIONS.get(version.media_type, 'bin')}"
+    response.headers["Content-Disposition"] = f'inline; filename="{name}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"
+    if version.media_bytes is not None:
+        response.headers["Content-Length"] = str(version.media_bytes)
+    return response
