@@ -29,7 +29,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     ])
     app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True
     WTFormsHelpers(app)
-    CSRFProtect(app)
     db.init_app(app)
     i18n.init_app(app)
     http.init_app(app)
@@ -38,8 +37,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .capture import routes as capture
     from .consent import routes as consent
     from .delivery import routes as delivery
+    from .retention import routes as retention
+    from .review import routes as review
+    from .panel import routes as panel
     for blueprint in (auth.bp, cases.bp, admin.bp, health.bp, pages.bp, capture.bp, consent.bp,
-                      delivery.bp):
+                      delivery.bp, retention.bp, review.bp, panel.bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)
 
@@ -60,6 +62,10 @@ def create_app(overrides: dict | None = None) -> Flask:
             if view.access != "child":
                 abort(404)
         return None
+
+    # After the person and the child-mode lock are known, so that a refused form in a child's
+    # hands gets the child's error page.
+    CSRFProtect(app)
 
     @app.after_request
     def _commit_and_cookie(response):

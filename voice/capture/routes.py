@@ -10,10 +10,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf.csrf import CSRFError
 
-from .. import audit, db, http, i18n
-from ..auth import sessions
+from .. import audit, db, i18n
 from ..models import AnswerVersion, CaptureSession, Case
 from ..policy import allowed, child, guard
 from . import media, service
@@ -23,33 +21,9 @@ from .forms import StartSessionForm
 bp = Blueprint("capture", __name__, cli_group=None)
 
 
-def _note_child_mode() -> None:
-    """For errors raised before the child-mode check ran (CSRF, body too large)."""
-    if "auth_session" not in g:
-        sessions.load()
-    device = g.get("auth_session")
-    if device is not None and device.child_session_id:
-        g.child_mode = True
-
-
 @bp.record_once
 def _setup(state):
     service.init_app(state.app)
-    # The CSRF check and the body-size cap run before the child-mode lock is looked at: make
-    # their error pages the calm child ones too when the device is in a child's hands.
-    original_csrf = state.app.error_handler_spec[None][400].get(CSRFError)
-
-    def csrf_error(error):
-        _note_child_mode()
-        return original_csrf(error)
-
-    def too_large(_error):
-        _note_child_mode()
-        return http.error_page(413)
-
-    if original_csrf is not None:
-        state.app.register_error_handler(CSRFError, csrf_error)
-    state.app.register_error_handler(413, too_large)
     state.app.jinja_env.globals.update(
         picture=pictograms.url, picture_label=pictograms.label, prompt_audio=service.prompt_audio,
         capture_sessions_for=service.for_case,
