@@ -4,7 +4,8 @@ import pkgutil
 import sys
 from pathlib import Path
 
-names = sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent))) if not m.name.startswith("_"))
+names = sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)])
+               if not m.name.startswith("_"))
 only = sys.argv[1:]
 for name in names:
     if only and name not in only:

@@ -1,3 +1,8 @@
 """All models; import from here."""
 from .base import Base, new_id, now  # noqa: F401
 from .core import *  # noqa: F401,F403
+from .capture import *  # noqa: F401,F403
+from .consent import *  # noqa: F401,F403
+from .delivery import *  # noqa: F401,F403
+from .review import *  # noqa: F401,F403
+from .panel import *  # noqa: F401,F403
