@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, DDL, ForeignKey, LargeBinary, String, event, false
+from sqlalchemy import JSON, DDL, ForeignKey, LargeBinary, String, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, new_id, now
@@ -105,7 +105,7 @@ class Case(Base):
     erased_at: Mapped[datetime | None]
     # Legal hold: while set, the case can be neither erased nor purged. The reason, who and when
     # describe the latest change (set or lift); the reason is sealed by the key-encryption key.
-    legal_hold: Mapped[bool] = mapped_column(default=False, server_default=false())
+    legal_hold: Mapped[bool] = mapped_column(default=False)
     legal_hold_reason: Mapped[bytes | None] = mapped_column(LargeBinary)
     legal_hold_by_id: Mapped[str | None] = mapped_column(ForeignKey("user_account.id"))
     legal_hold_at: Mapped[datetime | None]

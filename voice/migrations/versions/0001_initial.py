@@ -43,6 +43,21 @@ def upgrade() -> None:
     sa.Column('created_at', voice.models.base.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_organisation'))
     )
+    op.create_table('outbox_event',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('type', sa.String(length=40), nullable=False),
+    sa.Column('panel_id', sa.String(length=32), nullable=False),
+    sa.Column('case_id', sa.String(length=32), nullable=True),
+    sa.Column('body', sa.LargeBinary(), nullable=False),
+    sa.Column('sealed', sa.Boolean(), nullable=False),
+    sa.Column('created_at', voice.models.base.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['panel_id'], ['organisation.id'], name=op.f('fk_outbox_event_panel_id_organisation')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_event'))
+    )
+    with op.batch_alter_table('outbox_event', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outbox_event_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outbox_event_panel_id'), ['panel_id'], unique=False)
+
     op.create_table('user_account',
     sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('org_id', sa.String(length=32), nullable=True),
@@ -63,6 +78,25 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('user_account', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_user_account_org_id'), ['org_id'], unique=False)
+
+    op.create_table('webhook_endpoint',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('org_id', sa.String(length=32), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('url', sa.String(length=2000), nullable=False),
+    sa.Column('events', sa.JSON(), nullable=False),
+    sa.Column('secret', sa.LargeBinary(), nullable=False),
+    sa.Column('previous_secret', sa.LargeBinary(), nullable=True),
+    sa.Column('previous_until', voice.models.base.UTCDateTime(), nullable=True),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('disabled_reason', sa.String(length=20), nullable=True),
+    sa.Column('disabled_at', voice.models.base.UTCDateTime(), nullable=True),
+    sa.Column('created_at', voice.models.base.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['org_id'], ['organisation.id'], name=op.f('fk_webhook_endpoint_org_id_organisation')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_endpoint'))
+    )
+    with op.batch_alter_table('webhook_endpoint', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_webhook_endpoint_org_id'), ['org_id'], unique=False)
 
     op.create_table('auth_session',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -93,8 +127,16 @@ def upgrade() -> None:
     sa.Column('created_at', voice.models.base.UTCDateTime(), nullable=False),
     sa.Column('closed_at', voice.models.base.UTCDateTime(), nullable=True),
     sa.Column('erased_at', voice.models.base.UTCDateTime(), nullable=True),
+    sa.Column('legal_hold', sa.Boolean(), nullable=False),
+    sa.Column('legal_hold_reason', sa.LargeBinary(), nullable=True),
+    sa.Column('legal_hold_by_id', sa.String(length=32), nullable=True),
+    sa.Column('legal_hold_at', voice.models.base.UTCDateTime(), nullable=True),
+    sa.Column('erased_by_id', sa.String(length=32), nullable=True),
+    sa.Column('erase_reason', sa.LargeBinary(), nullable=True),
     sa.ForeignKeyConstraint(['advocate_id'], ['user_account.id'], name=op.f('fk_child_case_advocate_id_user_account')),
+    sa.ForeignKeyConstraint(['erased_by_id'], ['user_account.id'], name=op.f('fk_child_case_erased_by_id_user_account')),
     sa.ForeignKeyConstraint(['ictg_id'], ['user_account.id'], name=op.f('fk_child_case_ictg_id_user_account')),
+    sa.ForeignKeyConstraint(['legal_hold_by_id'], ['user_account.id'], name=op.f('fk_child_case_legal_hold_by_id_user_account')),
     sa.ForeignKeyConstraint(['panel_id'], ['organisation.id'], name=op.f('fk_child_case_panel_id_organisation')),
     sa.ForeignKeyConstraint(['provider_id'], ['organisation.id'], name=op.f('fk_child_case_provider_id_organisation')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_child_case'))
@@ -121,6 +163,51 @@ def upgrade() -> None:
     with op.batch_alter_table('invitation', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_invitation_org_id'), ['org_id'], unique=False)
 
+    op.create_table('notification',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('user_id', sa.String(length=32), nullable=False),
+    sa.Column('kind', sa.String(length=40), nullable=False),
+    sa.Column('target', sa.String(length=60), nullable=False),
+    sa.Column('target_args', sa.JSON(), nullable=False),
+    sa.Column('created_at', voice.models.base.UTCDateTime(), nullable=False),
+    sa.Column('read_at', voice.models.base.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_notification_user_id_user_account'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notification'))
+    )
+    with op.batch_alter_table('notification', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_notification_user_id'), ['user_id'], unique=False)
+
+    op.create_table('panel_chair',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('org_id', sa.String(length=32), nullable=False),
+    sa.Column('user_id', sa.String(length=32), nullable=False),
+    sa.Column('set_by_id', sa.String(length=32), nullable=True),
+    sa.Column('set_at', voice.models.base.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['org_id'], ['organisation.id'], name=op.f('fk_panel_chair_org_id_organisation')),
+    sa.ForeignKeyConstraint(['set_by_id'], ['user_account.id'], name=op.f('fk_panel_chair_set_by_id_user_account')),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_panel_chair_user_id_user_account'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_panel_chair')),
+    sa.UniqueConstraint('user_id', name=op.f('uq_panel_chair_user_id'))
+    )
+    with op.batch_alter_table('panel_chair', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_panel_chair_org_id'), ['org_id'], unique=False)
+
+    op.create_table('push_subscription',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('user_id', sa.String(length=32), nullable=False),
+    sa.Column('endpoint', sa.Text(), nullable=False),
+    sa.Column('endpoint_hash', sa.String(length=64), nullable=False),
+    sa.Column('p256dh', sa.String(length=200), nullable=False),
+    sa.Column('auth', sa.LargeBinary(), nullable=False),
+    sa.Column('device', sa.String(length=100), nullable=False),
+    sa.Column('created_at', voice.models.base.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_push_subscription_user_id_user_account'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_push_subscription')),
+    sa.UniqueConstraint('endpoint_hash', name=op.f('uq_push_subscription_endpoint_hash'))
+    )
+    with op.batch_alter_table('push_subscription', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_push_subscription_user_id'), ['user_id'], unique=False)
+
     op.create_table('recovery_code',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.String(length=32), nullable=False),
@@ -132,6 +219,303 @@ def upgrade() -> None:
     with op.batch_alter_table('recovery_code', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_recovery_code_user_id'), ['user_id'], unique=False)
 
+    op.create_table('capture_session',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('case_id', sa.String(length=32), nullable=False),
+    sa.Column('questionnaire_id', sa.String(length=64), nullable=False),
+    sa.Column('questionnaire_version', sa.Integer(), nullable=False),
+    sa.Column('language', sa.String(length=10), nullable=False),
+    sa.Column('started_by_id', sa.String(length=32), nullable=False),
+    sa.Column('started_at', voice.models.base.UTCDateTime(), nullable=False),
+    sa.Column('present', sa.LargeBinary(), nullable=True),
+    sa.Column('pin_hash', sa.String(length=200), nullable=True),
+    sa.Column('wrong_unlocks', sa.Integer(), nullable=False),
+    sa.Column('finished_at', voice.models.base.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['case_id'], ['child_case.id'], name=op.f('fk_capture_session_case_id_child_case')),
+    sa.ForeignKeyConstraint(['started_by_id'], ['user_account.id'], name=op.f('fk_capture_session_started_by_id_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_capture_session'))
+    )
+    with op.batch_alter_table('capture_session', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_capture_session_case_id'), ['case_id'], unique=False)
+
+    op.create_table('outbox_delivery',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('kind', sa.String(length=10), nullable=False),
+    sa.Column('event_id', sa.String(length=32), nullable=True),
+    sa.Column('endpoint_id', sa.String(length=32), nullable=True),
+    sa.Column('notification_id', sa.String(length=32), nullable=True),
+    sa.Column('subscription_id', sa.String(length=32), nullable=True),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', voice.models.base.UTCDateTime(), nullable=False),
+    sa.Column('give_up_at', voice.models.base.UTCDateTime(), nullable=False),
+    sa.Column('lease_until', voice.models.base.UTCDateTime(), nullable=True),
+    sa.Column('leased_by', sa.String(length=80), nullable=True),
+    sa.Column('last_attempt_at', voice.models.base.UTCDateTime(), nullable=True),
+    sa.Column('last_status_code', sa.Integer(), nullable=True),
+    sa.Column('last_error', sa.String(length=200), nullable=True),
+    sa.Column('delivered_at', voice.models.base.UTCDateTime(), nullable=True),
+    sa.Column('created_at', voice.models.base.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['endpoint_id'], ['webhook_endpoint.id'], name=op.f('fk_outbox_delivery_endpoint_id_webhook_endpoint')),
+    sa.ForeignKeyConstraint(['event_id'], ['outbox_event.id'], name=op.f('fk_outbox_delivery_event_id_outbox_event')),
+    sa.ForeignKeyConstraint(['notification_id'], ['notification.id'], name=op.f('fk_outbox_delivery_notification_id_notification'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['subscription_id'], ['push_subscription.id'], name=op.f('fk_outbox_delivery_subscription_id_push_subscription'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_delivery'))
+    )
+    with op.batch_alter_table('outbox_delivery', schema=None) as batch_op:
+        batch_op.create_index('ix_outbox_delivery_due', ['status', 'next_attempt_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outbox_delivery_endpoint_id'), ['endpoint_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outbox_delivery_event_id'), ['event_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outbox_delivery_notification_id'), ['notification_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outbox_delivery_subscription_id'), ['subscription_id'], unique=False)
+
+    op.create_table('panel_reference',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('case_id', sa.String(length=32), nullable=False),
+    sa.Column('panel_id', sa.String(length=32), nullable=False),
+    sa.Column('reference', sa.LargeBinary(), nullable=False),
+    sa.Column('set_by_id', sa.String(length=32), nullable=True),
+    sa.Column('set_at', voice.models.base.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['child_case.id'], name=op.f('fk_panel_reference_case_id_child_case')),
+    sa.ForeignKeyConstraint(['panel_id'], ['organisation.id'], name=op.f('fk_panel_reference_panel_id_organisation')),
+    sa.ForeignKeyConstraint(['set_by_id'], ['user_account.id'], name=op.f('fk_panel_reference_set_by_id_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_panel_reference')),
+    sa.UniqueConstraint('case_id', 'panel_id', name=op.f('uq_panel_reference_case_id'))
+    )
+    with op.batch_alter_table('panel_reference', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_panel_reference_case_id'), ['case_id'], unique=False)
+
+    op.create_table('review_case',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('case_id', sa.String(length=32), nullable=False),
+    sa.Column('overview', sa.LargeBinary(), nullable=True),
+    sa.Column('updated_by_id', sa.String(length=32), nullable=True),
+    sa.Column('updated_at', voice.models.base.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['child_case.id'], name=op.f('fk_review_case_case_id_child_case')),
+    sa.ForeignKeyConstraint(['updated_by_id'], ['user_account.id'], name=op.f('fk_review_case_updated_by_id_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_review_case')),
+    sa.UniqueConstraint('case_id', name=op.f('uq_review_case_case_id'))
+    )
+    op.create_table('review_send_back',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('case_id', sa.String(length=32), nullable=False),
+    sa.Column('reason', sa.LargeBinary(), nullable=False),
+    sa.Column('sent_by_id', sa.String(length=32), nullable=True),
+    sa.Column('sent_at', voice.models.base.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['child_case.id'], name=op.f('fk_review_send_back_case_id_child_case')),
+    sa.ForeignKeyConstraint(['sent_by_id'], ['user_account.id'], name=op.f('fk_review_send_back_sent_by_id_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_review_send_back'))
+    )
+    with op.batch_alter_table('review_send_back', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_review_send_back_case_id'), ['case_id'], unique=False)
+
+    op.create_table('safeguarding_concern',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('case_id', sa.String(length=32), nullable=False),
+    sa.Column('concern', sa.LargeBinary(), nullable=False),
+    sa.Column('raised_by_id', sa.String(length=32), nullable=True),
+    sa.Column('raised_at', voice.models.base.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['child_case.id'], name=op.f('fk_safeguarding_concern_case_id_child_case')),
+    sa.ForeignKeyConstraint(['raised_by_id'], ['user_account.id'], name=op.f('fk_safeguarding_concern_raised_by_id_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_safeguarding_concern'))
+    )
+    with op.batch_alter_table('safeguarding_concern', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_safeguarding_concern_case_id'), ['case_id'], unique=False)
+
+    op.create_table('sharing_withdrawal',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('case_id', sa.String(length=32), nullable=False),
+    sa.Column('everything', sa.Boolean(), nullable=False),
+    sa.Column('answer_ids', sa.JSON(), nullable=False),
+    sa.Column('how', sa.String(length=20), nullable=False),
+    sa.Column('note', sa.LargeBinary(), nullable=True),
+    sa.Column('recorded_by_id', sa.String(length=32), nullable=True),
+    sa.Column('recorded_at', voice.models.base.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['child_case.id'], name=op.f('fk_sharing_withdrawal_case_id_child_case')),
+    sa.ForeignKeyConstraint(['recorded_by_id'], ['user_account.id'], name=op.f('fk_sharing_withdrawal_recorded_by_id_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sharing_withdrawal'))
+    )
+    with op.batch_alter_table('sharing_withdrawal', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sharing_withdrawal_case_id'), ['case_id'], unique=False)
+
+    op.create_table('summary',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('case_id', sa.String(length=32), nullable=False),
+    sa.Column('panel_id', sa.String(length=32), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('schema_version', sa.Integer(), nullable=False),
+    sa.Column('body', sa.LargeBinary(), nullable=False),
+    sa.Column('changes', sa.JSON(), nullable=False),
+    sa.Column('item_count', sa.Integer(), nullable=False),
+    sa.Column('approved_by_id', sa.String(length=32), nullable=True),
+    sa.Column('approved_at', voice.models.base.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['approved_by_id'], ['user_account.id'], name=op.f('fk_summary_approved_by_id_user_account')),
+    sa.ForeignKeyConstraint(['case_id'], ['child_case.id'], name=op.f('fk_summary_case_id_child_case')),
+    sa.ForeignKeyConstraint(['panel_id'], ['organisation.id'], name=op.f('fk_summary_panel_id_organisation')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_summary')),
+    sa.UniqueConstraint('case_id', 'number', name=op.f('uq_summary_case_id'))
+    )
+    with op.batch_alter_table('summary', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_summary_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_summary_panel_id'), ['panel_id'], unique=False)
+
+    op.create_table('capture_answer',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('case_id', sa.String(length=32), nullable=False),
+    sa.Column('session_id', sa.String(length=32), nullable=False),
+    sa.Column('step_id', sa.String(length=64), nullable=False),
+    sa.Column('created_at', voice.models.base.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['child_case.id'], name=op.f('fk_capture_answer_case_id_child_case')),
+    sa.ForeignKeyConstraint(['session_id'], ['capture_session.id'], name=op.f('fk_capture_answer_session_id_capture_session'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_capture_answer')),
+    sa.UniqueConstraint('session_id', 'step_id', name=op.f('uq_capture_answer_session_id'))
+    )
+    with op.batch_alter_table('capture_answer', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_capture_answer_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_capture_answer_session_id'), ['session_id'], unique=False)
+
+    op.create_table('consent_record',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.String(length=32), nullable=False),
+    sa.Column('session_id', sa.String(length=32), nullable=False),
+    sa.Column('agreed', sa.Boolean(), nullable=False),
+    sa.Column('given_how', sa.String(length=20), nullable=True),
+    sa.Column('interpreter_language', sa.String(length=10), nullable=True),
+    sa.Column('understood', sa.String(length=10), nullable=True),
+    sa.Column('present', sa.LargeBinary(), nullable=True),
+    sa.Column('seal_id', sa.String(length=32), nullable=False),
+    sa.Column('recorded_by_id', sa.String(length=32), nullable=True),
+    sa.Column('recorded_at', voice.models.base.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['child_case.id'], name=op.f('fk_consent_record_case_id_child_case')),
+    sa.ForeignKeyConstraint(['recorded_by_id'], ['user_account.id'], name=op.f('fk_consent_record_recorded_by_id_user_account')),
+    sa.ForeignKeyConstraint(['session_id'], ['capture_session.id'], name=op.f('fk_consent_record_session_id_capture_session'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_consent_record'))
+    )
+    with op.batch_alter_table('consent_record', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_consent_record_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_consent_record_session_id'), ['session_id'], unique=False)
+
+    op.create_table('delivery_attempt',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('delivery_id', sa.String(length=32), nullable=False),
+    sa.Column('at', voice.models.base.UTCDateTime(), nullable=False),
+    sa.Column('status_code', sa.Integer(), nullable=True),
+    sa.Column('error', sa.String(length=200), nullable=True),
+    sa.Column('duration_ms', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['delivery_id'], ['outbox_delivery.id'], name=op.f('fk_delivery_attempt_delivery_id_outbox_delivery'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_delivery_attempt'))
+    )
+    with op.batch_alter_table('delivery_attempt', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_delivery_attempt_delivery_id'), ['delivery_id'], unique=False)
+
+    op.create_table('panel_outcome',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('case_id', sa.String(length=32), nullable=False),
+    sa.Column('panel_id', sa.String(length=32), nullable=False),
+    sa.Column('summary_id', sa.String(length=32), nullable=False),
+    sa.Column('decision', sa.LargeBinary(), nullable=False),
+    sa.Column('considered', sa.LargeBinary(), nullable=False),
+    sa.Column('message', sa.LargeBinary(), nullable=False),
+    sa.Column('recorded_by_id', sa.String(length=32), nullable=True),
+    sa.Column('recorded_at', voice.models.base.UTCDateTime(), nullable=False),
+    sa.Column('feedback_at', voice.models.base.UTCDateTime(), nullable=True),
+    sa.Column('feedback_by_id', sa.String(length=32), nullable=True),
+    sa.Column('feedback_how', sa.String(length=20), nullable=True),
+    sa.Column('feedback_note', sa.LargeBinary(), nullable=True),
+    sa.ForeignKeyConstraint(['case_id'], ['child_case.id'], name=op.f('fk_panel_outcome_case_id_child_case')),
+    sa.ForeignKeyConstraint(['feedback_by_id'], ['user_account.id'], name=op.f('fk_panel_outcome_feedback_by_id_user_account')),
+    sa.ForeignKeyConstraint(['panel_id'], ['organisation.id'], name=op.f('fk_panel_outcome_panel_id_organisation')),
+    sa.ForeignKeyConstraint(['recorded_by_id'], ['user_account.id'], name=op.f('fk_panel_outcome_recorded_by_id_user_account')),
+    sa.ForeignKeyConstraint(['summary_id'], ['summary.id'], name=op.f('fk_panel_outcome_summary_id_summary'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_panel_outcome'))
+    )
+    with op.batch_alter_table('panel_outcome', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_panel_outcome_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_panel_outcome_panel_id'), ['panel_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_panel_outcome_summary_id'), ['summary_id'], unique=False)
+
+    op.create_table('summary_read',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.String(length=32), nullable=False),
+    sa.Column('summary_id', sa.String(length=32), nullable=False),
+    sa.Column('user_id', sa.String(length=32), nullable=False),
+    sa.Column('read_at', voice.models.base.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['child_case.id'], name=op.f('fk_summary_read_case_id_child_case')),
+    sa.ForeignKeyConstraint(['summary_id'], ['summary.id'], name=op.f('fk_summary_read_summary_id_summary'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_summary_read_user_id_user_account'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_summary_read')),
+    sa.UniqueConstraint('summary_id', 'user_id', name=op.f('uq_summary_read_summary_id'))
+    )
+    with op.batch_alter_table('summary_read', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_summary_read_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_summary_read_summary_id'), ['summary_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_summary_read_user_id'), ['user_id'], unique=False)
+
+    op.create_table('capture_answer_version',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('case_id', sa.String(length=32), nullable=False),
+    sa.Column('answer_id', sa.String(length=32), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('form', sa.String(length=20), nullable=False),
+    sa.Column('value', sa.LargeBinary(), nullable=True),
+    sa.Column('present', sa.LargeBinary(), nullable=True),
+    sa.Column('language', sa.String(length=10), nullable=False),
+    sa.Column('media_file_id', sa.String(length=32), nullable=True),
+    sa.Column('media_type', sa.String(length=40), nullable=True),
+    sa.Column('media_bytes', sa.Integer(), nullable=True),
+    sa.Column('media_seconds', sa.Double(), nullable=True),
+    sa.Column('created_by_id', sa.String(length=32), nullable=True),
+    sa.Column('created_at', voice.models.base.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['answer_id'], ['capture_answer.id'], name=op.f('fk_capture_answer_version_answer_id_capture_answer'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['case_id'], ['child_case.id'], name=op.f('fk_capture_answer_version_case_id_child_case')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user_account.id'], name=op.f('fk_capture_answer_version_created_by_id_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_capture_answer_version')),
+    sa.UniqueConstraint('answer_id', 'number', name=op.f('uq_capture_answer_version_answer_id'))
+    )
+    with op.batch_alter_table('capture_answer_version', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_capture_answer_version_answer_id'), ['answer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_capture_answer_version_case_id'), ['case_id'], unique=False)
+
+    op.create_table('sharing_record',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.String(length=32), nullable=False),
+    sa.Column('answer_id', sa.String(length=32), nullable=False),
+    sa.Column('session_id', sa.String(length=32), nullable=False),
+    sa.Column('choice', sa.String(length=20), nullable=False),
+    sa.Column('recorded_by_id', sa.String(length=32), nullable=True),
+    sa.Column('recorded_at', voice.models.base.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['answer_id'], ['capture_answer.id'], name=op.f('fk_sharing_record_answer_id_capture_answer'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['case_id'], ['child_case.id'], name=op.f('fk_sharing_record_case_id_child_case')),
+    sa.ForeignKeyConstraint(['recorded_by_id'], ['user_account.id'], name=op.f('fk_sharing_record_recorded_by_id_user_account')),
+    sa.ForeignKeyConstraint(['session_id'], ['capture_session.id'], name=op.f('fk_sharing_record_session_id_capture_session'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sharing_record'))
+    )
+    with op.batch_alter_table('sharing_record', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sharing_record_answer_id'), ['answer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sharing_record_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sharing_record_session_id'), ['session_id'], unique=False)
+
+    op.create_table('review_item',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('case_id', sa.String(length=32), nullable=False),
+    sa.Column('answer_id', sa.String(length=32), nullable=False),
+    sa.Column('version_id', sa.String(length=32), nullable=False),
+    sa.Column('translation', sa.LargeBinary(), nullable=True),
+    sa.Column('provenance', sa.String(length=20), nullable=True),
+    sa.Column('account', sa.LargeBinary(), nullable=True),
+    sa.Column('updated_by_id', sa.String(length=32), nullable=True),
+    sa.Column('updated_at', voice.models.base.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['answer_id'], ['capture_answer.id'], name=op.f('fk_review_item_answer_id_capture_answer'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['case_id'], ['child_case.id'], name=op.f('fk_review_item_case_id_child_case')),
+    sa.ForeignKeyConstraint(['updated_by_id'], ['user_account.id'], name=op.f('fk_review_item_updated_by_id_user_account')),
+    sa.ForeignKeyConstraint(['version_id'], ['capture_answer_version.id'], name=op.f('fk_review_item_version_id_capture_answer_version'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_review_item')),
+    sa.UniqueConstraint('version_id', name=op.f('uq_review_item_version_id'))
+    )
+    with op.batch_alter_table('review_item', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_review_item_answer_id'), ['answer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_review_item_case_id'), ['case_id'], unique=False)
+
     # ### end Alembic commands ###
     for statement in AUDIT_TRIGGERS.get(op.get_bind().dialect.name, []):
         op.execute(statement)
@@ -139,10 +523,98 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('review_item', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_review_item_case_id'))
+        batch_op.drop_index(batch_op.f('ix_review_item_answer_id'))
+
+    op.drop_table('review_item')
+    with op.batch_alter_table('sharing_record', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sharing_record_session_id'))
+        batch_op.drop_index(batch_op.f('ix_sharing_record_case_id'))
+        batch_op.drop_index(batch_op.f('ix_sharing_record_answer_id'))
+
+    op.drop_table('sharing_record')
+    with op.batch_alter_table('capture_answer_version', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_capture_answer_version_case_id'))
+        batch_op.drop_index(batch_op.f('ix_capture_answer_version_answer_id'))
+
+    op.drop_table('capture_answer_version')
+    with op.batch_alter_table('summary_read', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_summary_read_user_id'))
+        batch_op.drop_index(batch_op.f('ix_summary_read_summary_id'))
+        batch_op.drop_index(batch_op.f('ix_summary_read_case_id'))
+
+    op.drop_table('summary_read')
+    with op.batch_alter_table('panel_outcome', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_panel_outcome_summary_id'))
+        batch_op.drop_index(batch_op.f('ix_panel_outcome_panel_id'))
+        batch_op.drop_index(batch_op.f('ix_panel_outcome_case_id'))
+
+    op.drop_table('panel_outcome')
+    with op.batch_alter_table('delivery_attempt', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_delivery_attempt_delivery_id'))
+
+    op.drop_table('delivery_attempt')
+    with op.batch_alter_table('consent_record', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_consent_record_session_id'))
+        batch_op.drop_index(batch_op.f('ix_consent_record_case_id'))
+
+    op.drop_table('consent_record')
+    with op.batch_alter_table('capture_answer', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_capture_answer_session_id'))
+        batch_op.drop_index(batch_op.f('ix_capture_answer_case_id'))
+
+    op.drop_table('capture_answer')
+    with op.batch_alter_table('summary', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_summary_panel_id'))
+        batch_op.drop_index(batch_op.f('ix_summary_case_id'))
+
+    op.drop_table('summary')
+    with op.batch_alter_table('sharing_withdrawal', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sharing_withdrawal_case_id'))
+
+    op.drop_table('sharing_withdrawal')
+    with op.batch_alter_table('safeguarding_concern', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_safeguarding_concern_case_id'))
+
+    op.drop_table('safeguarding_concern')
+    with op.batch_alter_table('review_send_back', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_review_send_back_case_id'))
+
+    op.drop_table('review_send_back')
+    op.drop_table('review_case')
+    with op.batch_alter_table('panel_reference', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_panel_reference_case_id'))
+
+    op.drop_table('panel_reference')
+    with op.batch_alter_table('outbox_delivery', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_outbox_delivery_subscription_id'))
+        batch_op.drop_index(batch_op.f('ix_outbox_delivery_notification_id'))
+        batch_op.drop_index(batch_op.f('ix_outbox_delivery_event_id'))
+        batch_op.drop_index(batch_op.f('ix_outbox_delivery_endpoint_id'))
+        batch_op.drop_index('ix_outbox_delivery_due')
+
+    op.drop_table('outbox_delivery')
+    with op.batch_alter_table('capture_session', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_capture_session_case_id'))
+
+    op.drop_table('capture_session')
     with op.batch_alter_table('recovery_code', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_recovery_code_user_id'))
 
     op.drop_table('recovery_code')
+    with op.batch_alter_table('push_subscription', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_push_subscription_user_id'))
+
+    op.drop_table('push_subscription')
+    with op.batch_alter_table('panel_chair', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_panel_chair_org_id'))
+
+    op.drop_table('panel_chair')
+    with op.batch_alter_table('notification', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_notification_user_id'))
+
+    op.drop_table('notification')
     with op.batch_alter_table('invitation', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_invitation_org_id'))
 
@@ -156,10 +628,19 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_auth_session_user_id'))
 
     op.drop_table('auth_session')
+    with op.batch_alter_table('webhook_endpoint', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_webhook_endpoint_org_id'))
+
+    op.drop_table('webhook_endpoint')
     with op.batch_alter_table('user_account', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_user_account_org_id'))
 
     op.drop_table('user_account')
+    with op.batch_alter_table('outbox_event', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_outbox_event_panel_id'))
+        batch_op.drop_index(batch_op.f('ix_outbox_event_case_id'))
+
+    op.drop_table('outbox_event')
     op.drop_table('organisation')
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_event_org_id'))
