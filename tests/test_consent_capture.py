@@ -167,7 +167,8 @@ def test_only_the_childs_choice_in_their_session_changes_sharing(app, client, wo
 
     panel = app.test_client()
     as_person(app, panel, world.people["panel_member.n1"])
-    assert panel.get(f"/media/{photo_version}").status_code == 200
+    # Even a shared file reaches the panel only through the approved summary's signed link.
+    assert panel.get(f"/media/{photo_version}").status_code == 404
     assert panel.get(f"/media/{items['feel-more'][1]}").status_code == 404
     other_panel = app.test_client()
     as_person(app, other_panel, world.people["panel_member.n2"])

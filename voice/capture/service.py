@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from .. import audit, db, policy, storage
 from ..auth import passwords, sessions
 from ..cases.service import cipher
-from ..models import (ICTG, PANEL_MEMBER, Answer, AnswerVersion, CaptureSession, Case, User,
+from ..models import (ICTG, Answer, AnswerVersion, CaptureSession, Case, User,
                       new_id, now)
 from . import media
 from .questionnaire import Questionnaire, Step, for_age_band, load_all
@@ -55,14 +55,6 @@ def _reads_case(user: User, case: Case) -> bool:
     return policy.allowed(user, "case.read", case)
 
 
-def _panel_may_see(user: User, version: AnswerVersion) -> bool:
-    from ..consent import service as consent
-    answer = version.answer
-    return (user.role == PANEL_MEMBER and user.org_id == version.case.panel_id
-            and answer.latest is not None and answer.latest.id == version.id
-            and consent.current_choices([answer.id]).get(answer.id) == consent.SHARE_PANEL)
-
-
 def _session_rules():
     def starter(u, s):
         return u.role == ICTG and u.id == s.started_by_id and _reads_case(u, s.case)
@@ -81,8 +73,8 @@ policy.RULES[Case]["session.start"] = lambda u, c: u.role == ICTG and u.id == c.
     policy.allowed(u, "case.read", c)
 policy.register(CaptureSession, _session_rules(), knowing=("session.read",),
                 case_of=lambda s: s.case)
-policy.register(AnswerVersion, {"answer.media": lambda u, v: _reads_case(u, v.case)
-                                or _panel_may_see(u, v)},
+# The panel reaches shared media only through the summary's signed, expiring links.
+policy.register(AnswerVersion, {"answer.media": lambda u, v: _reads_case(u, v.case)},
                 knowing=("answer.media",), case_of=lambda v: v.case)
 
 
