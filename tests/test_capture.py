@@ -425,3 +425,24 @@ def test_audio_is_identified_by_content_and_its_tags_removed(app, client, world)
     assert b"WAV-TAG-SECRET" not in clean_wav and b"LIST" not in clean_wav
     with wave.open(io.BytesIO(clean_wav)) as check:
         assert check.getnframes() == 16000
+
+
+def test_staff_see_draft_language_notice_and_the_child_never_does(app, client, world):
+    from voice.models import CaptureSession
+
+    as_person(app, client, world.people["ictg.p1"])
+    start = client.get(f"/cases/{world.cases['p1']}/sessions/new")
+    assert "Draft translations, not yet checked" in start.text and "Tigrinya" in start.text
+    response = post_form(client, f"/cases/{world.cases['p1']}/sessions/new",
+                         {"questionnaire": "my-views-12-17", "language": "ti",
+                          "present": "ICTG and interpreter", "pin": "", "submit": "x"})
+    assert response.status_code == 302, response.text
+    child_page = client.get(response.location, follow_redirects=True)
+    assert child_page.status_code == 200
+    assert "draft" not in child_page.text.lower() and "interpreter should check" not in child_page.text
+    with app.app_context():
+        session_id = db.session().scalar(select(CaptureSession.id))
+    staff = app.test_client()
+    as_person(app, staff, world.people["advocate.p1"])
+    page = staff.get(f"/sessions/{session_id}")
+    assert "draft translation" in page.text

@@ -22,7 +22,8 @@ RTL = {"ar", "ckb", "ps", "prs", "fa"}
 def init_app(app: Flask) -> None:
     Babel(app, locale_selector=select_locale,
           default_translation_directories=str(TRANSLATIONS))
-    app.jinja_env.globals.update(page_dir=page_dir, page_lang=page_lang, language_name=language_name)
+    app.jinja_env.globals.update(page_dir=page_dir, page_lang=page_lang, language_name=language_name,
+                                 translation_status=status, draft_languages=draft_languages)
     app.jinja_env.filters.update(format_date=format_date, format_datetime=format_datetime,
                                  language_label=language_name)
 
@@ -99,6 +100,11 @@ def read_catalogue(code: str):
         TRANSLATIONS / LOCALES[code] / "LC_MESSAGES" / "messages.po"
     with open(path, "rb") as handle:
         return read_po(handle)
+
+
+def draft_languages() -> list[str]:
+    """Child languages whose catalogue no qualified translator has checked yet."""
+    return [code for code in CHILD_LANGUAGES if status(code) != "checked"]
 
 
 def completeness(code: str) -> tuple[int, int]:
