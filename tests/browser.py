@@ -88,3 +88,15 @@ def browser_sign_in(page, base_url: str, person, password: str) -> None:
     page.get_by_label("Code").fill(totp.at(time.time() + 30))
     page.get_by_role("button", name="Continue").click()
     page.wait_for_url("**/cases/**")
+
+
+def translator(app, language: str):
+    """The words a person sees in `language`, to find controls by their translated names."""
+    from flask_babel import force_locale, gettext
+
+    from voice.i18n import LOCALES
+
+    def translate(text: str, **variables) -> str:
+        with app.test_request_context(), force_locale(LOCALES[language]):
+            return gettext(text, **variables)
+    return translate

@@ -15,7 +15,7 @@ from voice.capture import service as capture_service
 from voice.cases.service import cipher
 from voice.models import Answer, Case, SharingRecord
 
-from .browser import assert_accessible
+from .browser import assert_accessible, translator
 from .test_capture import jpeg_with_gps
 
 PIN = "2468"
@@ -68,6 +68,7 @@ def _decrypted_answers(app, case_id):
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 def test_child_journey_in_arabic_with_every_kind_of_answer(app, world, live_server, page, tmp_path):
     base = live_server.url
+    t = translator(app, "ar")
     _signed_in(app, page, base, world.people["ictg.p1"])
     _start(page, base, world.cases["p1"], "ar")
     assert page.evaluate("[document.documentElement.lang, document.documentElement.dir]") == ["ar", "rtl"]
@@ -77,15 +78,15 @@ def test_child_journey_in_arabic_with_every_kind_of_answer(app, world, live_serv
     has_voice = page.evaluate("speechSynthesis.getVoices().some(v => v.lang.startsWith('ar'))")
     assert page.locator("[data-speak]").first.is_visible() == has_voice
     # Hide this screen: a neutral screen at once, then back.
-    page.get_by_role("link", name="Hide this screen").click()
-    assert page.title() == "Notes" and page.locator("[data-child-screen]").is_hidden()
-    page.get_by_role("button", name="Close").click()
+    page.get_by_role("link", name=t("Hide this screen")).click()
+    assert page.title() == t("Notes") and page.locator("[data-child-screen]").is_hidden()
+    page.get_by_role("button", name=t("Close")).click()
     assert page.locator("[data-child-screen]").is_visible()
 
-    page.get_by_role("button", name="Yes, that is okay").click()
+    page.get_by_role("button", name=t("Yes, that is okay")).click()
     page.wait_for_url("**/consent/guardian")
     _check(page)
-    page.get_by_label("Through an interpreter").check()
+    page.get_by_label("Through an interpreter").check()  # the guardian page is in their language
     page.get_by_label("Language the interpreter used").select_option("ar")
     page.locator("#understood-0").click()
     with page.expect_navigation():
@@ -99,14 +100,14 @@ def test_child_journey_in_arabic_with_every_kind_of_answer(app, world, live_serv
         _check(page)
         step = page.url.rsplit("/", 1)[-1].split("?")[0]
         seen.append(step)
-        assert page.locator(".child-progress__text").inner_text().endswith("of 17")
+        assert page.locator(".child-progress__text").inner_text().endswith(t("%(number)d of %(total)d", number=1, total=17).split("1", 1)[1])
         if step == "feel-today":
-            page.get_by_label("Calm").click()
-            page.get_by_label("Hopeful").click()
+            page.get_by_label(t("Calm")).click()
+            page.get_by_label(t("Hopeful")).click()
         elif step == "feel-more":
-            page.get_by_role("button", name="Start recording").click()
+            page.get_by_role("button", name=t("Start recording")).click()
             page.wait_for_function("document.querySelector('[data-timer]').textContent !== '0:00'")
-            page.get_by_role("button", name="Stop recording").click()
+            page.get_by_role("button", name=t("Stop recording")).click()
             page.locator("[data-playback]").wait_for(state="visible")
             _check(page)
         elif step == "enjoy":
@@ -116,7 +117,7 @@ def test_child_journey_in_arabic_with_every_kind_of_answer(app, world, live_serv
             page.locator("[data-photo-preview]").wait_for(state="visible")
         elif step == "hopes":
             with page.expect_navigation():
-                page.get_by_role("link", name="Write it").click()
+                page.get_by_role("link", name=t("Write it")).click()
             _check(page)
             page.locator("#answer-text").fill("I hope to go to college")
         elif step == "safe-drawing":
@@ -126,14 +127,14 @@ def test_child_journey_in_arabic_with_every_kind_of_answer(app, world, live_serv
             for i in range(1, 12):
                 page.mouse.move(box["x"] + 40 + i * 15, box["y"] + 40 + i * 8)
             page.mouse.up()
-            page.get_by_role("button", name="Blue").click()
+            page.get_by_role("button", name=t("Blue")).click()
             box = page.locator("canvas").bounding_box()  # the click may have scrolled the page
             page.mouse.move(box["x"] + 200, box["y"] + 30)
             page.mouse.down()
             page.mouse.move(box["x"] + 220, box["y"] + 120)
             page.mouse.up()
-            page.get_by_role("button", name="Undo").click()
-            page.get_by_role("button", name="Black").click()
+            page.get_by_role("button", name=t("Undo")).click()
+            page.get_by_role("button", name=t("Black")).click()
             box = page.locator("canvas").bounding_box()
             page.mouse.move(box["x"] + 60, box["y"] + 150)
             page.mouse.down()
@@ -141,12 +142,12 @@ def test_child_journey_in_arabic_with_every_kind_of_answer(app, world, live_serv
             page.mouse.up()
             _check(page)
         with page.expect_navigation():
-            if page.get_by_role("button", name="Next", exact=True).count():
-                page.get_by_role("button", name="Next", exact=True).click()
+            if page.get_by_role("button", name=t("Next"), exact=True).count():
+                page.get_by_role("button", name=t("Next"), exact=True).click()
             elif step in ("welcome", "your-words", "you-choose", "thank-you"):
-                page.get_by_role("link", name="Next", exact=True).click()
+                page.get_by_role("link", name=t("Next"), exact=True).click()
             else:
-                page.get_by_role("link", name="Skip", exact=True).click()
+                page.get_by_role("link", name=t("Skip"), exact=True).click()
         assert "child-error" not in page.content(), step
     assert len(seen) == 17
 
@@ -155,18 +156,18 @@ def test_child_journey_in_arabic_with_every_kind_of_answer(app, world, live_serv
     summary = page.locator(".child-summary")
     assert "أحب كرة القدم والرسم" in summary.inner_text()
     assert summary.locator("audio").count() == 1 and summary.locator("img.child-answer__media").count() == 2
-    assert summary.get_by_role("link", name="Change").count() == 6
-    page.get_by_role("link", name="I have finished").click()
+    assert summary.get_by_role("link", name=t("Change")).count() == 6
+    page.get_by_role("link", name=t("I have finished")).click()
     page.wait_for_url("**/share")
     _check(page)
-    page.locator("fieldset", has_text="You can take a photo").get_by_label("Share it with the panel").click()
-    page.locator("fieldset", has_text="Would you like to say more").get_by_label("Share what I said").click()
-    page.get_by_role("button", name="Finish").click()
+    page.locator("fieldset", has_text=t("You can take a photo of something that matters to you.")).get_by_label(t("Share it with the panel")).click()
+    page.locator("fieldset", has_text=t("Would you like to say more about how you are feeling?")).get_by_label(t("Share what I said, not my voice")).click()
+    page.get_by_role("button", name=t("Finish")).click()
     page.wait_for_url("**/done")
     _check(page)
-    page.get_by_role("link", name="For your guardian").click()
+    page.get_by_role("link", name=t("For your guardian")).click()
     _check(page)
-    page.get_by_label("The session PIN, or your password").fill(PIN)
+    page.get_by_label("The session PIN, or your password").fill(PIN)  # in the guardian's language
     page.get_by_role("button", name="Leave child mode").click()
     page.wait_for_url(f"**/sessions/*")
     assert page.get_by_text("أحب كرة القدم والرسم").count() == 1
@@ -305,7 +306,7 @@ def test_same_journey_by_keyboard_at_320px_and_axe_in_english_and_tigrinya(app, 
     _start(page, base, world.cases["p1"], "ti")
     assert page.evaluate("document.documentElement.lang") == "ti"
     _check(page)
-    page.get_by_role("button", name="Yes, that is okay").click()
+    page.get_by_role("button", name=translator(app, "ti")("Yes, that is okay")).click()
     page.locator("#given_how-1").click()
     page.locator("#understood-0").click()
     with page.expect_navigation():

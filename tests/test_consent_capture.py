@@ -21,9 +21,9 @@ def _count(app, table):
         return db.session().execute(text(f"SELECT count(*) FROM {table}")).scalar()
 
 
-def _answered_session(app, client, world):
+def _answered_session(app, client, world, language="ar"):
     """A session with consent and three answers: words, a photo and a recording."""
-    session_id = start_session(app, client, world)
+    session_id = start_session(app, client, world, language=language)
     give_consent(client, session_id)
     assert answer(client, session_id, "enjoy", {"text": "football with friends"}).status_code == 302
     assert upload(client, session_id, "matters-photo", png(), "p.png").status_code == 302
@@ -36,7 +36,7 @@ def _answered_session(app, client, world):
 
 
 def test_no_answer_is_stored_before_the_child_agrees(app, client, world):
-    session_id = start_session(app, client, world)
+    session_id = start_session(app, client, world, language="en")
     # The first page is the consent step; the questions send the child back to it.
     page = client.get(f"/child/{session_id}/consent")
     assert page.status_code == 200
@@ -60,7 +60,7 @@ def test_no_answer_is_stored_before_the_child_agrees(app, client, world):
 
     # Saying no records the refusal and still stores nothing.
     other = app.test_client()
-    declined = start_session(app, other, world, key="p2")
+    declined = start_session(app, other, world, key="p2", language="en")
     response = post_form(other, f"/child/{declined}/consent", {"agree": "no"})
     assert response.status_code == 200 and "Nothing has been kept" in response.text
     post_form(other, step_url(declined, "enjoy"), {"text": "hello"}, page=f"/child/{declined}/consent")
@@ -182,7 +182,7 @@ def test_only_the_childs_choice_in_their_session_changes_sharing(app, client, wo
 
 
 def test_share_what_i_said_not_my_voice(app, client, world):
-    session_id, items = _answered_session(app, client, world)
+    session_id, items = _answered_session(app, client, world, language="en")
     voice_answer, voice_version = items["feel-more"]
     page = client.get(f"/child/{session_id}/share")
     assert "Share what I said, not my voice" in page.text
