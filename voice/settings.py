@@ -22,7 +22,7 @@ def _secret_file(instance: Path, name: str, nbytes: int) -> str:
     """Read a base64 secret from the instance folder, creating it (0600) when missing."""
     path = instance / name
     if not path.exists():
-        instance.mkdir(parents=True, exist_ok=True)
+        instance.mkdir(parents=True, exist_ok=True, mode=0o700)
         value = base64.b64encode(secrets.token_bytes(nbytes)).decode()
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
