@@ -50,6 +50,10 @@ compile-translations: install
 migration: install
 	$(BIN)/python -c 'import sys, voice.migrate as m; m.new_revision(sys.argv[1])' "$(or $(MESSAGE),change)"
 
+# Lighthouse (npm) with Debian's Chromium on a child step and a staff page: both scores must be 100.
+audit: install assets compile-translations
+	$(BIN)/python -m accessibility.lighthouse
+
 bench: install assets compile-translations
 	$(BIN)/python -m bench
 

@@ -25,7 +25,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.jinja_loader = ChoiceLoader([
         FileSystemLoader(str(ROOT / "templates")),
         PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
-                      "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf")}),
+                      "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+                      "accessibility": FileSystemLoader(str(ROOT / "accessibility"))}),
     ])
     app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True
     WTFormsHelpers(app)

@@ -10,7 +10,7 @@ bp = Blueprint("pages", __name__)
 @bp.route("/accessibility")
 @public
 def accessibility():
-    return render_template("pages/accessibility.html")
+    return render_template("accessibility/statement.html")
 
 
 @bp.route("/privacy")

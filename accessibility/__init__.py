@@ -1,0 +1,1 @@
+"""The accessibility audit suite (see README.md)."""

@@ -1,0 +1,144 @@
+"""`make audit`: Lighthouse's accessibility and best-practices scores for a child step and a staff
+page of the running service, which must both be 100.
+
+The service runs here with the demo data (as `make run` has it) on a free port of 127.0.0.1, in a
+temporary folder. Lighthouse (npm, run with Debian's Chromium) opens each page with the cookie of
+a signed-in session: the demo ICTG for the staff page, and the ICTG's device handed to a child
+(locked to a session in Arabic, after consent) for the child's step.
+
+    .venv/bin/python -m accessibility.lighthouse        (or: make audit)
+"""
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from werkzeug.serving import make_server
+
+ROOT = Path(__file__).resolve().parent.parent
+LIGHTHOUSE = ROOT / "node_modules" / ".bin" / "lighthouse"
+CHROME = os.environ.get("CHROME_PATH", "/usr/bin/chromium")
+CATEGORIES = ("accessibility", "best-practices")
+CHILD_LANGUAGE = "ar"
+CHILD_STEP = "feel-today"
+
+
+def demo_app(folder: Path):
+    """The service with the demo data, and cookies of a staff session and of a child's device."""
+    from flask import g
+    from sqlalchemy import select
+
+    from voice import create_app, db, demo
+    from voice.auth import service as auth_service
+    from voice.auth import sessions
+    from voice.capture import service as capture
+    from voice.consent import service as consent
+    from voice.models import ICTG, AuthSession, Base, Case
+
+    app = create_app({
+        "DATABASE_URL": f"sqlite:///{folder / 'voice.sqlite3'}",
+        "INSTANCE_PATH": str(folder / "instance"), "MEDIA_PATH": str(folder / "media"),
+        "SECRET_KEY": base64.b64encode(os.urandom(32)).decode(),
+        "KEY_ENCRYPTION_KEY": base64.b64encode(os.urandom(32)).decode(),
+        "SECURE_COOKIES": False, "DEVELOPMENT": True,
+        "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 1024,
+    })
+    Base.metadata.create_all(app.extensions["voice.engine"])
+    with app.app_context():
+        demo.seed()
+    with app.test_request_context():
+        session = db.session()
+        ictg = auth_service.find_user(next(p[0] for p in demo.PEOPLE if p[2] == ICTG))
+        case = session.scalar(select(Case).where(Case.ictg_id == ictg.id))
+        staff = sessions.start(ictg)
+        device = sessions.start(ictg)
+        session.flush()
+        g.user = ictg
+        g.auth_session = session.scalar(select(AuthSession).where(
+            AuthSession.token_hash == sessions._hash(device)))
+        questionnaire = capture.choices_for(case)[0]
+        sitting = capture.start(case, ictg, questionnaire, CHILD_LANGUAGE, "ICTG and interpreter",
+                                None)
+        consent.record_consent(sitting, ictg, True, "interpreter", CHILD_LANGUAGE, "yes",
+                               "ICTG and interpreter")
+        session.commit()
+        cookie = sessions.cookie_name()
+        step = next((s.id for s in questionnaire.steps if s.id == CHILD_STEP),
+                    questionnaire.steps[0].id)
+        pages = [
+            ("a child's step (Arabic, phone)", f"/child/{sitting.id}/step/{step}",
+             f"{cookie}={device}", []),
+            ("a staff page: the child's case (desktop)", f"/cases/{case.id}",
+             f"{cookie}={staff}", ["--preset=desktop"]),
+        ]
+    return app, pages
+
+
+def lighthouse(url: str, cookie: str, options: list[str], report: Path) -> dict:
+    command = [str(LIGHTHOUSE), url, "--quiet", "--output=json", f"--output-path={report}",
+               f"--only-categories={','.join(CATEGORIES)}",
+               "--extra-headers=" + json.dumps({"Cookie": cookie}),
+               "--chrome-flags=--headless=new --no-sandbox", *options]
+    subprocess.run(command, check=True, env={**os.environ, "CHROME_PATH": CHROME})
+    result = json.loads(report.read_text())
+    if result.get("runtimeError"):
+        raise SystemExit(f"Lighthouse could not audit {url}: {result['runtimeError']}")
+    if result["finalDisplayedUrl"] != url:  # sent elsewhere: the cookie did not work
+        raise SystemExit(f"Lighthouse was sent from {url} to {result['finalDisplayedUrl']}")
+    return result
+
+
+def failing(result: dict, category: str) -> list[str]:
+    audits = result["audits"]
+    lines = []
+    for ref in result["categories"][category]["auditRefs"]:
+        audit = audits[ref["id"]]
+        if ref["weight"] > 0 and audit["score"] is not None and audit["score"] < 1:
+            lines.append(f"    {audit['id']}: {audit['title']}")
+    return lines
+
+
+def main() -> int:
+    if not LIGHTHOUSE.exists():
+        print("lighthouse is not installed: run `make assets` (npm ci)", file=sys.stderr)
+        return 1
+    with tempfile.TemporaryDirectory(prefix="voice-lighthouse-") as name:
+        folder = Path(name)
+        app, pages = demo_app(folder)
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        base = f"http://127.0.0.1:{server.server_port}"
+        ok = True
+        try:
+            for index, (name_, path, cookie, options) in enumerate(pages):
+                started = time.monotonic()
+                result = lighthouse(base + path, cookie, options, folder / f"report-{index}.json")
+                scores = {c: round(result["categories"][c]["score"] * 100) for c in CATEGORIES}
+                print(f"{name_}: accessibility {scores['accessibility']}, "
+                      f"best practices {scores['best-practices']} "
+                      f"({time.monotonic() - started:.0f} s)", flush=True)
+                for category in CATEGORIES:
+                    if scores[category] < 100:
+                        ok = False
+                        print(f"  {category} below 100 because of:", *failing(result, category),
+                              sep="\n")
+        finally:
+            server.shutdown()
+            thread.join(5)
+            app.extensions["voice.engine"].dispose()
+    print("Lighthouse: all 100" if ok else "Lighthouse: a score is below 100", flush=True)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
