@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from voice import db
 from voice.models import AuditEvent, AuthSession, Invitation, RecoveryCode, User, now
 
-from .conftest import PASSWORD, as_person, csrf_token, post_form, sign_in
+from .conftest import PASSWORD, as_person, post_form, sign_in
 
 
 def _invite(app, client, world, email="new.person@example.org", role="ictg"):

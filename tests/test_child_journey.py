@@ -3,7 +3,6 @@ keyboard alone at 320 CSS px; axe-core on every child step in Arabic, English an
 from __future__ import annotations
 
 import io
-import json
 
 import pytest
 from PIL import Image

@@ -12,7 +12,7 @@ from voice.consent import service as consent
 from voice.models import Answer, Case, ConsentRecord, SharingRecord
 
 from .conftest import as_person, csrf_token, post_form
-from .test_capture import (answer, give_consent, jpeg_with_gps, leave, png, start_session,
+from .test_capture import (answer, give_consent, leave, png, start_session,
                            step_url, upload, versions, wav)
 
 

@@ -1,7 +1,6 @@
 """Headers on every response, error pages, the body cap and the health check."""
 from __future__ import annotations
 
-from sqlalchemy import text
 
 from .conftest import as_person, post_form
 

@@ -84,7 +84,7 @@ def test_from_the_childs_session_to_the_panel_and_back(app, world, live_server, 
     _visit(panel)
     panel.wait_for_function("() => [...document.images].every(i => i.complete && i.naturalWidth > 0)")
     pdf = PdfReader(io.BytesIO(panel.pdf(format="A4", print_background=True)))
-    assert 1 <= len(pdf.pages) <= 3
+    assert len(pdf.pages) in (1, 2, 3)
     for sheet in pdf.pages:
         size = (float(sheet.mediabox.width), float(sheet.mediabox.height))
         assert all(abs(got - want) < 2 for got, want in zip(size, A4_POINTS)), size

@@ -3,7 +3,6 @@ person's own organisation, of another organisation, and that do not exist. Fails
 no policy declaration or if anything of another organisation's records leaks."""
 from __future__ import annotations
 
-import re
 
 import pytest
 from sqlalchemy import select

@@ -1,4 +1,4 @@
-from .conftest import as_person, sign_in
+from .conftest import sign_in
 
 
 def test_sign_in_page(client):

@@ -13,7 +13,7 @@ from typing import Callable
 from flask import abort, g, redirect, request, url_for
 
 from . import audit, db
-from .models import ADVOCATE, ICTG, ORG_ADMIN, PANEL_MEMBER, SERVICE_ADMIN, Case, User
+from .models import ADVOCATE, ICTG, ORG_ADMIN, Case, User
 
 # --- the rules -------------------------------------------------------------------------------
 
