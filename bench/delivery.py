@@ -1,7 +1,8 @@
 """Webhook events delivered per second by one worker and by two, on PostgreSQL, against the
 reference receiver (`flask --app voice receiver`) on 127.0.0.1.
 
-Rounds alternate between one and two workers; each round queues EVENTS sealed summary events and
+Rounds alternate between one and two workers; each round queues EVENTS sealed events spread over
+CASES cases (a case's events are sent one after another, in order) and
 runs the workers (`flask --app voice worker --until-idle`) until the outbox is empty. The rate is
 events over the time from the round's first attempt to its last (process start-up excluded).
 """
@@ -21,6 +22,7 @@ from sqlalchemy import create_engine, func, select, text
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = 400
+CASES = 40
 ROUNDS = 3
 
 
@@ -44,7 +46,7 @@ def _round(app, env, world, workers: int) -> float:
         session = db.session()
         started = now()
         for n in range(EVENTS):
-            service.emit("summary.submitted", world["panel"], world["case"],
+            service.emit("summary.submitted", world["panel"], world["cases"][n % CASES],
                          {"views": "benchmark", "n": n})
         session.commit()
     processes = [_flask(env, "worker", "--until-idle", "--batch", "10") for _ in range(workers)]
@@ -94,11 +96,12 @@ def main() -> None:
             panel = Organisation(name="Panel", kind="panel")
             session.add_all([provider, panel])
             session.flush()
-            case = cases.create(provider, panel, "Bench", "12-15", ["en"], None, None, None)
+            made = [cases.create(provider, panel, "Bench", "12-15", ["en"], None, None, None).id
+                    for _ in range(CASES)]
             _, secret = service.create_endpoint(panel.id, "Receiver", f"http://127.0.0.1:{port}/",
                                                 ["summary.submitted"])
             session.commit()
-            world = {"panel": panel.id, "case": case.id}
+            world = {"panel": panel.id, "cases": made}
         env = {**os.environ, "DATABASE_URL": url, "VOICE_INSTANCE_PATH": config["INSTANCE_PATH"],
                "VOICE_MEDIA_PATH": config["MEDIA_PATH"], "VOICE_KEK": config["KEY_ENCRYPTION_KEY"],
                "VOICE_SECRET_KEY": config["SECRET_KEY"], "VOICE_DEVELOPMENT": "1",

@@ -23,10 +23,11 @@ from sqlalchemy import func, select, update
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from voice import db
+from voice.cases import service as cases
 from voice.delivery import service, worker
 from voice.delivery.receiver import Receiver
-from voice.models import (Case, DeliveryAttempt, Notification, OutboxDelivery, OutboxEvent,
-                          PushSubscription, WebhookEndpoint, now)
+from voice.models import (Case, DeliveryAttempt, Notification, Organisation, OutboxDelivery,
+                          OutboxEvent, PushSubscription, WebhookEndpoint, now)
 
 from .browser import assert_accessible, browser_sign_in
 from .conftest import PASSWORD, as_person, post_form
@@ -148,6 +149,19 @@ def emit(app, world, event_type="summary.submitted", case="p1", body=None) -> st
         return event.id if event else None
 
 
+def more_cases(app, world, count: int) -> list[str]:
+    """count more cases of provider p1 for panel n1, named in world.cases; their keys."""
+    with app.app_context():
+        session = db.session()
+        provider, panel = (session.get(Organisation, world.orgs[key]) for key in ("p1", "n1"))
+        made = [cases.create(provider, panel, f"Child {n}", "12-15", ["en"], None, None, None).id
+                for n in range(count)]
+        session.commit()
+    keys = [f"extra-{n}" for n in range(count)]
+    world.cases.update(zip(keys, made))
+    return keys
+
+
 def run_worker(app, **kwargs) -> int:
     with app.app_context():
         return worker.run(**{"once": True, **kwargs})
@@ -193,9 +207,9 @@ def worker_env(app) -> dict:
             "VOICE_RECEIVER_QUIET": "1"}
 
 
-def flask_command(app, *args) -> subprocess.Popen:
+def flask_command(app, *args, env: dict | None = None) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "flask", "--app", "voice", *args],
-                            env=worker_env(app), cwd=ROOT, stdout=subprocess.PIPE,
+                            env=env or worker_env(app), cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
 
 
@@ -298,14 +312,21 @@ def test_endpoint_addresses_must_be_https_and_public(app, client, world):
         assert db.session().scalar(select(func.count()).select_from(WebhookEndpoint)) == 1
 
 
-def test_turning_an_endpoint_off_and_on(app, client, world):
-    endpoint_id, _ = add_endpoint(app, world, "http://127.0.0.1:9/hooks")
+def test_events_made_while_an_endpoint_is_off_wait_and_are_sent_when_it_is_on(
+        app, client, world, tmp_path, receivers):
+    receiver = receivers("whsec_" + "A" * 44, tmp_path / "received")
+    endpoint_id, secret = add_endpoint(app, world, receiver.url)
+    trust(receiver, secret)
     as_person(app, client, world.people["org_admin.n1"])
     page = f"/organisation/endpoints/{endpoint_id}"
     assert post_form(client, f"{page}/turn-off", {}, page=page).status_code == 302
-    assert emit(app, world) is None  # nothing is queued for an endpoint that is off
+    event = emit(app, world)
+    assert event is not None  # queued for the endpoint that is off
+    assert run_worker(app) == 0 and receiver.kept() == {}  # it waits
+    assert "1 event waiting" in client.get("/organisation/endpoints").text
     assert post_form(client, f"{page}/turn-on", {}, page=page).status_code == 302
-    assert emit(app, world) is not None
+    run_worker(app)
+    assert list(receiver.kept()) == [event]
 
 
 # --- the outbox ------------------------------------------------------------------------------
@@ -323,11 +344,11 @@ def test_emit_writes_an_outbox_row_per_wanting_endpoint_in_the_callers_transacti
         assert db.session().scalars(select(OutboxEvent)).all() == []
     emit(app, world)
     rows = deliveries(app)
-    assert [row.endpoint_id for row in rows] == [wanted]
+    assert sorted(row.endpoint_id for row in rows) == sorted([wanted, off])  # off: it waits
     with app.app_context():
         event = db.session().scalars(select(OutboxEvent)).one()
         assert event.sealed and WORDS.encode() not in event.body  # sealed under the case key
-        assert json.loads(service.event_body(event, db.session()))["data"] == {"views": WORDS}
+        assert json.loads(worker.event_body(event, db.session()))["data"] == {"views": WORDS}
 
 
 def test_the_worker_delivers_signed_events_to_the_reference_receiver(app, client, world, tmp_path,
@@ -423,7 +444,7 @@ def test_retry_after_is_honoured_and_retries_stop_after_three_days(app, world, a
     assert (row.next_attempt_at - row.last_attempt_at).total_seconds() >= 7200
     assert [service.retry_delay(n) for n in range(1, 9)] == \
         [30, 120, 600, 3600, 21600, 43200, 43200, 43200]
-    assert row.give_up_at - row.created_at == timedelta(days=3)
+    assert row.give_up_at - row.last_attempt_at == timedelta(days=3)  # from the first try
     # Three days on, the next try would fall after the limit: the delivery fails for good.
     change(app, update(OutboxDelivery).values(
         next_attempt_at=now(), give_up_at=now() + timedelta(seconds=60)))
@@ -457,13 +478,15 @@ def test_a_410_turns_the_endpoint_off_and_tells_the_panels_admin(app, client, wo
         notice_id = notice.id
     [queued] = deliveries(app, kind="push")  # and a push to the admin's device
     assert queued.notification_id == notice_id
-    # Nothing more goes to it while it is off, and nothing new is queued for it.
+    # Nothing more goes to it while it is off; what is new waits for it.
     change(app, update(OutboxDelivery).where(OutboxDelivery.kind == "push").values(
         status="cancelled"))
+    assert emit(app, world) is not None
     run_worker(app)
-    assert gone.count == 1 and emit(app, world) is None
+    assert gone.count == 1
     as_person(app, client, world.people["org_admin.n1"])
-    assert "answered that it is gone" in client.get("/organisation/endpoints").text
+    listing = client.get("/organisation/endpoints").text
+    assert "answered that it is gone" in listing and "2 events waiting" in listing
     notices = client.get("/account/notifications").text
     assert "A case record endpoint was turned off" in notices
     opened = client.get(f"/notifications/{notice_id}")
@@ -479,9 +502,11 @@ def test_addresses_are_checked_again_when_sending(app, world, tmp_path, receiver
     run_worker(app)
     assert receiver.requests == []
     [row] = deliveries(app)
-    assert row.status == "pending" and row.last_error.startswith("Refused")
+    assert row.status == "pending" and row.last_error == "refused:must start with https://"
+    with app.test_request_context():
+        assert service.explain(row.last_error) == "The web address must start with https://"
     [attempt] = attempts(app)
-    assert attempt.status_code is None and "Refused" in attempt.error
+    assert attempt.status_code is None and attempt.error == row.last_error
 
 
 def test_send_again_sends_the_same_webhook_id(app, client, world, tmp_path, receivers):
@@ -514,7 +539,7 @@ def test_an_erased_cases_content_is_never_sent_but_its_erasure_is(app, world, tm
         erased = service.emit_case_erased(case)
         db.session().commit()
         erased_id = erased.id
-    run_worker(app)
+    run_worker(app, once=False, until_idle=True)  # the erasure waits for the earlier event
     summary, erasure = deliveries(app)
     assert summary.status == "cancelled" and erasure.status == "delivered"
     assert list(receiver.kept()) == [erased_id]
@@ -600,14 +625,16 @@ def test_two_workers_never_send_the_same_event_at_once(app, world, tmp_path, rec
     if backend == "sqlite":
         # SQLite runs a single worker; its claim is an atomic conditional UPDATE, so a second
         # claim at the same moment gets nothing of what the first holds.
-        events = {emit(app, world, body={"n": n}) for n in range(6)}
+        events = {emit(app, world, case=key, body={"n": n})
+                  for n, key in enumerate(more_cases(app, world, 6))}
         with app.app_context():
             first = worker.claim("worker-a", 10)
             assert len(first) == 6 and worker.claim("worker-b", 10) == []
             change(app, update(OutboxDelivery).values(lease_until=now() - timedelta(seconds=1)))
             assert sorted(worker.claim("worker-b", 10)) == sorted(first)  # after its lease
         return
-    events = {emit(app, world, body={"n": n}) for n in range(30)}
+    keys = more_cases(app, world, 10)  # a case's events go one at a time, in order
+    events = {emit(app, world, case=keys[n % 10], body={"n": n}) for n in range(30)}
     workers = [flask_command(app, "worker", "--until-idle", "--batch", "3") for _ in range(2)]
     for process in workers:
         finish(process)

@@ -20,6 +20,7 @@ from voice.capture import media as capture_media
 from voice.capture import service as capture
 from voice.consent import service as consent
 from voice.delivery import service as delivery
+from voice.delivery import worker
 from voice.models import (Case, Notification, OutboxDelivery, OutboxEvent, SharingRecord, Summary,
                           User)
 from voice.review import service as review
@@ -121,7 +122,7 @@ def outbox(app, event_type=None):
     with app.test_request_context():
         session = db.session()
         rows = session.scalars(select(OutboxEvent).order_by(OutboxEvent.created_at)).all()
-        return [(e.type, json.loads(delivery.event_body(e, session)))
+        return [(e.type, json.loads(worker.event_body(e, session)))
                 for e in rows if event_type in (None, e.type)]
 
 

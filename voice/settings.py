@@ -56,6 +56,11 @@ def from_environment(instance_path: str) -> dict:
         "VAPID_PRIVATE_KEY": os.environ.get("VOICE_VAPID_PRIVATE_KEY"),  # `flask --app voice vapid-keys`
         "VAPID_PUBLIC_KEY": os.environ.get("VOICE_VAPID_PUBLIC_KEY"),
         "VAPID_SUBJECT": os.environ.get("VOICE_VAPID_SUBJECT"),  # mailto: of the operator
+        # A killed worker's deliveries are taken again after this many seconds.
+        "DELIVERY_LEASE_SECONDS": int(os.environ.get("VOICE_DELIVERY_LEASE_SECONDS", 45)),
+        # Seconds between tries, comma-separated (default 30,120,600,3600,21600,43200).
+        "DELIVERY_RETRY_DELAYS": tuple(int(v) for v in os.environ.get(
+            "VOICE_DELIVERY_RETRY_DELAYS", "").split(",") if v.strip()),
         "BABEL_DEFAULT_LOCALE": "en",
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session that holds it
     }

@@ -1,6 +1,8 @@
 """`flask --app voice worker`, `receiver` and `vapid-keys` (top-level: the blueprint has no group)."""
 from __future__ import annotations
 
+import logging
+
 import click
 from flask import current_app
 
@@ -21,6 +23,7 @@ def worker_command(once, until_idle, max_seconds, batch, poll):
     Several workers may run at once against PostgreSQL. SIGTERM stops it after the current send.
     """
     from . import worker
+    current_app.logger.setLevel(logging.INFO)  # a line per attempt: ids and outcome, no body
     tried = worker.run(batch=batch, once=once, max_seconds=max_seconds, until_idle=until_idle,
                        poll=poll, handle_signals=True)
     click.echo(f"Tried {tried} deliveries.")

@@ -31,6 +31,7 @@ FEEDBACK_ARRIVED = "feedback_arrived"
 SESSION_READY_FOR_REVIEW = "session_ready_for_review"
 SUMMARY_ARRIVED = "summary_arrived"
 ENDPOINT_DISABLED = "endpoint_disabled"
+DELIVERY_GAVE_UP = "delivery_gave_up"
 
 # Who hears of what, and the only words a push message carries.
 KINDS = {
@@ -39,7 +40,13 @@ KINDS = {
     SUMMARY_ARRIVED: (PANEL_MEMBER, _l("A summary has arrived for your agenda. Sign in to voice to read it.")),
     ENDPOINT_DISABLED: (ORG_ADMIN, _l("A case record endpoint was turned off because it answered "
                                       "that it is gone. Sign in to voice to check it.")),
+    DELIVERY_GAVE_UP: (ORG_ADMIN, _l("voice could not deliver an event to your case record "
+                                     "system after 3 days of trying. Sign in to voice to check it.")),
 }
+# For operators (logs), not people: said at the worker's start and at each push not sent.
+NOT_CONFIGURED = ("Web Push keys are not set (VOICE_VAPID_PRIVATE_KEY, VOICE_VAPID_PUBLIC_KEY; "
+                  "make them with `flask --app voice vapid-keys`): notices stay in voice but "
+                  "no device is told")
 TITLE = _l("voice")
 NOTIFICATION_PATH = "/notifications/{}"
 TTL = 24 * 60 * 60      # the push service keeps an undelivered message for a day

@@ -49,8 +49,8 @@ def _fresh_or_reauth(back: str):
 @signed_in(ORG_ADMIN)
 def endpoints():
     _panel_admin()
-    return render_template("delivery/endpoints.html",
-                           endpoints=service.endpoints_of(g.user.org_id))
+    return render_template("delivery/endpoints.html", endpoints=[
+        (endpoint, service.endpoint_state(endpoint)) for endpoint in service.endpoints_of(g.user.org_id)])
 
 
 @bp.route("/organisation/endpoints/new", methods=["GET", "POST"])
@@ -80,7 +80,8 @@ def endpoint(endpoint):
     deliveries = service.recent_deliveries(endpoint)
     return render_template("delivery/endpoint.html", endpoint=endpoint, deliveries=deliveries,
                            attempts=service.recent_attempts(endpoint),
-                           can_send_again=service.can_send_again,
+                           can_send_again=service.can_send_again, explain=service.explain,
+                           state=service.endpoint_state(endpoint),
                            confirm=ConfirmForm(), pick=PickForm(),
                            rotating=service.signing_secrets(endpoint)[1:] != [])
 
@@ -148,12 +149,14 @@ def notifications():
 def subscribe():
     data = request.get_json(silent=True) or {}
     keys = data.get("keys") if isinstance(data.get("keys"), dict) else {}
-    subscription = None
-    if push.configured():
-        subscription = push.subscribe(g.user, data.get("endpoint"), keys.get("p256dh") or "",
-                                      keys.get("auth") or "", str(data.get("device") or ""))
+    if not push.configured():
+        return jsonify({"ok": False, "reason": _("Notifications are not set up on this service "
+                                                 "yet. Ask your administrator.")}), 503
+    subscription = push.subscribe(g.user, data.get("endpoint"), keys.get("p256dh") or "",
+                                  keys.get("auth") or "", str(data.get("device") or ""))
     if subscription is None:
-        return jsonify({"ok": False}), 400
+        return jsonify({"ok": False, "reason": _("This browser's notification details could "
+                                                 "not be used.")}), 400
     db.session().commit()
     return jsonify({"ok": True}), 201
 

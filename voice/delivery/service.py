@@ -15,15 +15,15 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, or_, select, update
 
 from .. import audit, db
-from ..crypto import load_kek, open_with_kek, seal_with_kek
+from ..crypto import KeyDestroyed, load_kek, open_with_kek, seal_with_kek
 from ..models import (CANCELLED, DELIVERED, FAILED, ORG_ADMIN, PANEL, PENDING, WEBHOOK, Case,
-                      DeliveryAttempt, OutboxDelivery, OutboxEvent, User, WebhookEndpoint, new_id,
-                      now)
+                      DeliveryAttempt, OutboxDelivery, OutboxEvent, User, WebhookEndpoint,
+                      WorkerHeartbeat, new_id, now)
 from . import outbound
 
 SUMMARY_SUBMITTED, SUMMARY_UPDATED, SUMMARY_RETRACTED, CASE_ERASED = (
@@ -52,37 +52,43 @@ SECRET_PREFIX = "whsec_"
 
 # --- events into the outbox ------------------------------------------------------------------
 
-def emit(event_type: str, panel_id: str, case_id: str, body: dict) -> OutboxEvent | None:
-    """Queue an event for every active endpoint of the panel that wants this type.
+def emit(event_type: str, panel_id: str, case_id: str, body: dict | None = None,
+         summary_id: str | None = None) -> OutboxEvent | None:
+    """Queue an event for every endpoint of the panel that wants this type, on or off.
 
     Call it in the transaction of the change it reports: nothing is committed here, so the
-    event exists exactly when the change does. The body is the event's `data`; for summary
-    events it is sealed under the case key. Returns the event, or None when no endpoint wants it.
+    event exists exactly when the change does. A summary event names its summary
+    (`summary_id`): its body is built when it is sent, through the panel's one door, so it never
+    holds what the child has withdrawn by then. Any other event's `body` is its `data`, sealed
+    under the case key when it may carry content. An endpoint that is off keeps its events
+    waiting until it is turned on. Returns the event, or None when no endpoint wants it.
     """
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {event_type}")
     session = db.session()
     endpoints = [e for e in session.scalars(select(WebhookEndpoint).where(
-        WebhookEndpoint.org_id == panel_id, WebhookEndpoint.active.is_(True)))
+        WebhookEndpoint.org_id == panel_id).order_by(WebhookEndpoint.created_at))
         if event_type in (e.events or [])]
     if not endpoints:
         return None
     moment = now()
+    sequence = session.execute(update(Case).where(Case.id == case_id).values(
+        event_sequence=Case.event_sequence + 1).returning(Case.event_sequence)).scalar_one()
     event = OutboxEvent(id="msg_" + new_id(), type=event_type, panel_id=panel_id,
-                        case_id=case_id, sealed=event_type in SEALED_EVENTS, created_at=moment)
-    envelope = json.dumps({"type": event_type, "timestamp": _iso(moment), "data": body},
-                          ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
-    if event.sealed:
-        from ..cases.service import cipher
-        case = session.get(Case, case_id)
-        event.body = cipher(case).seal(event.id, "body", envelope)
-    else:
-        event.body = envelope
+                        case_id=case_id, sequence=sequence, summary_id=summary_id,
+                        base_url=request.host_url if has_request_context() else None,
+                        sealed=event_type in SEALED_EVENTS, created_at=moment)
+    if summary_id is None:
+        data = json.dumps(body, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
+        if event.sealed:
+            from ..cases.service import cipher
+            data = cipher(session.get(Case, case_id)).seal(event.id, "body", data)
+        event.body = data
     session.add(event)
     for endpoint in endpoints:
         session.add(OutboxDelivery(kind=WEBHOOK, event=event, endpoint_id=endpoint.id,
-                                   next_attempt_at=moment, give_up_at=moment + GIVE_UP_AFTER,
-                                   created_at=moment))
+                                   case_id=case_id, sequence=sequence, next_attempt_at=moment,
+                                   give_up_at=moment + GIVE_UP_AFTER, created_at=moment))
     return event
 
 
@@ -97,16 +103,25 @@ def _iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def event_body(event: OutboxEvent, session) -> bytes:
-    """The JSON body as sent; raises crypto.KeyDestroyed when the case has been erased."""
-    if not event.sealed:
-        return event.body
-    from ..cases.service import cipher
-    from ..crypto import KeyDestroyed
-    case = session.get(Case, event.case_id) if event.case_id else None
-    if case is None:
-        raise KeyDestroyed(event.case_id or "")
-    return cipher(case).open(event.id, "body", event.body)
+def stored_data(event: OutboxEvent, session) -> dict:
+    """The `data` of an event that is not a summary; raises crypto.KeyDestroyed when the case
+    has been erased."""
+    body = event.body
+    if event.sealed:
+        from ..cases.service import cipher
+        case = session.get(Case, event.case_id) if event.case_id else None
+        if case is None:
+            raise KeyDestroyed(event.case_id or "")
+        body = cipher(case).open(event.id, "body", body)
+    return json.loads(body)
+
+
+def envelope(event: OutboxEvent, data: dict) -> bytes:
+    """The JSON body as sent: the Standard Webhooks envelope, with the case's sequence number
+    (a receiver keeps the highest it has applied and refuses anything older)."""
+    return json.dumps({"type": event.type, "timestamp": _iso(event.created_at),
+                       "case_id": event.case_id, "sequence": event.sequence, "data": data},
+                      ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
 
 
 # --- signing (the Standard Webhooks scheme) --------------------------------------------------
@@ -164,14 +179,18 @@ def url_problem(url: str) -> str | None:
     try:
         outbound.check(url)
     except outbound.Refused as refused:
-        reasons = {
-            "must start with https://": _l("The web address must start with https://"),
-            "the address could not be found": _l("That web address could not be found"),
-            "the address is not on the public internet": _l(
-                "The web address must be on the public internet, not a private network"),
-        }
-        return str(reasons.get(str(refused), _l("Enter a web address like https://example.org/hooks")))
+        return url_problem_words(str(refused))
     return None
+
+
+def url_problem_words(refused: str) -> str:
+    reasons = {
+        "must start with https://": _l("The web address must start with https://"),
+        "the address could not be found": _l("That web address could not be found"),
+        "the address is not on the public internet": _l(
+            "The web address must be on the public internet, not a private network"),
+    }
+    return str(reasons.get(refused, _l("Enter a web address like https://example.org/hooks")))
 
 
 def endpoints_of(org_id: str) -> list[WebhookEndpoint]:
@@ -201,12 +220,80 @@ def rotate_secret(endpoint: WebhookEndpoint) -> str:
 
 
 def set_active(endpoint: WebhookEndpoint, active: bool, reason: str = "admin") -> None:
+    """Turn an endpoint on or off. Turned on, what waited is sent now, with 3 days of tries."""
     endpoint.active = active
     endpoint.disabled_reason = None if active else reason
     endpoint.disabled_at = None if active else now()
+    if active:
+        moment = now()
+        endpoint.failing_since = endpoint.last_error = None
+        db.session().execute(update(OutboxDelivery).where(
+            OutboxDelivery.endpoint_id == endpoint.id, OutboxDelivery.status == PENDING).values(
+            next_attempt_at=moment, give_up_at=moment + GIVE_UP_AFTER, attempts=0)
+            .execution_options(synchronize_session=False))
     if reason == "admin":
         audit.record("endpoint.enable" if active else "endpoint.disable", endpoint,
                      org_id=endpoint.org_id)
+
+
+def explain(error: str | None) -> str:
+    """A failed try's code (see worker.error_code) in plain words for the panel's admin."""
+    if not error:
+        return ""
+    if error.startswith("http:") and error[5:].isdigit():
+        code = int(error[5:])
+        if code == 410:
+            return str(_l("The receiver answered 410: it is gone"))
+        if code == 429:
+            return str(_l("The receiver answered 429: too many requests, try later"))
+        if code >= 500:
+            return str(_l("The receiver answered %(code)d: a server error on its side", code=code))
+        return str(_l("The receiver answered %(code)d: it refused the request", code=code))
+    if error.startswith("refused:"):
+        return url_problem_words(error.removeprefix("refused:"))
+    words = {
+        "timeout": _l("The receiver did not answer within %(seconds)d seconds",
+                      seconds=int(outbound.TIMEOUT)),
+        "connect": _l("Could not connect to the receiver"),
+        "dropped": _l("The connection closed before the receiver answered"),
+        "tls": _l("The receiver's security certificate could not be checked"),
+        "prepare": _l("voice could not prepare the event"),
+        "erased": _l("Not sent: the case was erased"),
+        "gone": _l("Not sent: the device or person is gone"),
+        "push_not_configured": _l("Not sent: Web Push is not set up on this service"),
+    }
+    return str(words.get(error, _l("The delivery failed")))
+
+
+@dataclass(frozen=True)
+class EndpointState:
+    """How an endpoint is doing, for its admin: one of on / failing / off, with the detail."""
+    state: str
+    since: datetime | None
+    problem: str
+    waiting: int
+
+    @property
+    def label(self) -> str:
+        return str({"on": _l("On and healthy"), "failing": _l("Failing"),
+                    "off": _l("Turned off")}[self.state])
+
+    @property
+    def colour(self) -> str:
+        return {"on": "green", "failing": "red", "off": "grey"}[self.state]
+
+
+def endpoint_state(endpoint: WebhookEndpoint) -> EndpointState:
+    waiting = db.session().scalar(select(func.count()).select_from(OutboxDelivery).where(
+        OutboxDelivery.endpoint_id == endpoint.id, OutboxDelivery.status == PENDING)) or 0
+    if not endpoint.active:
+        why = _l("The receiver answered that it is gone (HTTP 410)") \
+            if endpoint.disabled_reason == "gone" else _l("Turned off by an administrator")
+        return EndpointState("off", endpoint.disabled_at, str(why), waiting)
+    if endpoint.failing_since is not None:
+        return EndpointState("failing", endpoint.failing_since, explain(endpoint.last_error),
+                             waiting)
+    return EndpointState("on", None, "", waiting)
 
 
 def recent_deliveries(endpoint: WebhookEndpoint, limit: int = 50) -> list[OutboxDelivery]:
@@ -277,6 +364,37 @@ def deliveries_for_case(case_id: str) -> list[Reach]:
             for event, delivery, endpoint in rows]
 
 
-def retry_delay(attempts: int) -> int:
+def retry_delay(attempts: int, delays: tuple = RETRY_DELAYS) -> int:
     """Seconds to wait after the attempts-th failed try."""
-    return RETRY_DELAYS[min(max(attempts, 1), len(RETRY_DELAYS)) - 1]
+    return delays[min(max(attempts, 1), len(delays)) - 1]
+
+
+# --- for operators -----------------------------------------------------------------------------
+
+STALLED_AFTER = timedelta(seconds=60)
+
+
+def outbox_health() -> dict:
+    """Counts and ages only (no personal data): for /healthz and monitoring.
+
+    `waiting` is what the worker has to send (`failing`: of those, how many have failed at least
+    once); `held` waits for an endpoint that is turned off. The worker is `stalled` when none has
+    said it is alive for a minute while something waits, `none` when none runs and nothing waits.
+    """
+    session, moment = db.session(), now()
+    on = or_(OutboxDelivery.endpoint_id.is_(None), OutboxDelivery.endpoint_id.in_(
+        select(WebhookEndpoint.id).where(WebhookEndpoint.active.is_(True))))
+    pending = select(func.count(), func.min(OutboxDelivery.created_at),
+                     func.count().filter(OutboxDelivery.attempts > 0)).where(
+        OutboxDelivery.status == PENDING)
+    waiting, oldest, failing = session.execute(pending.where(on)).one()
+    held = session.execute(pending.where(~on)).one()[0]
+    seen = session.scalar(select(func.max(WorkerHeartbeat.seen_at)))
+    if seen is not None and moment - seen <= STALLED_AFTER:
+        worker = "running"
+    else:
+        worker = "stalled" if waiting else "none"
+    return {"waiting": waiting, "failing": failing, "held": held,
+            "oldest_waiting_seconds": int((moment - oldest).total_seconds()) if oldest else 0,
+            "worker": worker,
+            "worker_seen_seconds_ago": int((moment - seen).total_seconds()) if seen else None}

@@ -3,8 +3,11 @@
 Each pass claims a few due deliveries by giving them a lease (PostgreSQL: `SELECT ... FOR UPDATE
 SKIP LOCKED`, so several workers never take the same row; SQLite: an atomic conditional UPDATE
 per row, for a single worker), commits, sends each one outside any transaction and records the
-attempt. A killed worker's deliveries are taken again when its lease runs out; the event keeps
-its `webhook-id`, so a receiver that dedupes on it keeps each event once.
+attempt. A webhook is due only when no earlier event of its case is still pending for its
+endpoint, so a case's events arrive in the order they happened. The body is built at the moment
+of sending. The worker renews its leases before each send and writes a heartbeat on each pass;
+a killed worker's deliveries are taken again when its short lease runs out; the event keeps its
+`webhook-id`, so a receiver that dedupes on it keeps each event once.
 """
 from __future__ import annotations
 
@@ -18,16 +21,21 @@ from datetime import datetime, timedelta, timezone
 
 import urllib3
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy import and_, delete, exists, or_, select, update
+from sqlalchemy.orm import aliased, joinedload
 
+from .. import db
 from ..crypto import KeyDestroyed
 from ..models import (CANCELLED, DELIVERED, FAILED, ORG_ADMIN, PENDING, PUSH, DeliveryAttempt,
-                      Notification, OutboxDelivery, PushSubscription, User, WebhookEndpoint, now)
+                      Notification, OutboxDelivery, PushSubscription, Summary, User,
+                      WebhookEndpoint, WorkerHeartbeat, now)
+from ..review.service import for_panel
 from . import outbound, push, service
 
 D = OutboxDelivery
 MAX_RETRY_AFTER = 12 * 3600
+LEASE_SECONDS = 45          # more than one send can take (connect and read timeouts)
+HEARTBEAT_SECONDS = 5
 
 
 def worker_name() -> str:
@@ -38,23 +46,27 @@ def _sessions():
     return current_app.extensions["voice.sessionmaker"]
 
 
-def lease_seconds(batch: int) -> int:
-    """Long enough to send a whole batch, each send taking at most its connect and read timeouts."""
-    return current_app.config.get("DELIVERY_LEASE_SECONDS") or int(
-        60 + batch * 2 * outbound.TIMEOUT)
+def lease_seconds() -> int:
+    """How long a claim holds without being renewed: a killed worker's deliveries are taken
+    again after this (renewed before each send, so it need only outlast one send)."""
+    return int(current_app.config.get("DELIVERY_LEASE_SECONDS") or LEASE_SECONDS)
 
 
 def _due(moment: datetime):
     active = select(WebhookEndpoint.id).where(WebhookEndpoint.active.is_(True))
+    earlier = aliased(D)
+    waiting_behind = exists().where(earlier.endpoint_id == D.endpoint_id,
+                                    earlier.case_id == D.case_id, earlier.status == PENDING,
+                                    earlier.sequence < D.sequence)
     return and_(D.status == PENDING, D.next_attempt_at <= moment,
                 or_(D.lease_until.is_(None), D.lease_until < moment),
-                or_(D.endpoint_id.is_(None), D.endpoint_id.in_(active)))
+                or_(D.endpoint_id.is_(None), D.endpoint_id.in_(active)), ~waiting_behind)
 
 
 def claim(worker: str, batch: int = 10) -> list[str]:
     """Lease up to batch due deliveries to worker and commit; their ids, oldest due first."""
     moment = now()
-    lease = moment + timedelta(seconds=lease_seconds(batch))
+    lease = moment + timedelta(seconds=lease_seconds())
     with _sessions()() as session:
         query = select(D.id).where(_due(moment)).order_by(D.next_attempt_at, D.id).limit(batch)
         if session.get_bind().dialect.name == "postgresql":
@@ -71,6 +83,33 @@ def claim(worker: str, batch: int = 10) -> list[str]:
                     claimed.append(delivery_id)
         session.commit()
     return claimed
+
+
+def renew(session, worker: str) -> None:
+    """Extend the worker's claims: it is alive and about to send one of them."""
+    session.execute(update(D).where(D.leased_by == worker, D.status == PENDING).values(
+        lease_until=now() + timedelta(seconds=lease_seconds()))
+        .execution_options(synchronize_session=False))
+
+
+def heartbeat(worker: str, started: datetime) -> None:
+    """Say this worker is alive; forget workers not seen for a day."""
+    moment = now()
+    with _sessions()() as session:
+        row = session.get(WorkerHeartbeat, worker)
+        if row is None:
+            session.add(WorkerHeartbeat(name=worker, started_at=started, seen_at=moment))
+        else:
+            row.seen_at = moment
+        session.execute(delete(WorkerHeartbeat).where(
+            WorkerHeartbeat.seen_at < moment - timedelta(days=1)))
+        session.commit()
+
+
+def stopped(worker: str) -> None:
+    with _sessions()() as session:
+        session.execute(delete(WorkerHeartbeat).where(WorkerHeartbeat.name == worker))
+        session.commit()
 
 
 def release(worker: str, delivery_ids: list[str]) -> None:
@@ -90,17 +129,35 @@ class _Skip(Exception):
         self.status, self.reason = status, reason
 
 
+def _summary_data(event) -> dict:
+    """The summary as the panel may have it at this moment (the panel's one door), with media
+    links signed now, so they are valid for a day from the send."""
+    app = current_app._get_current_object()
+    with app.app_context(), app.test_request_context(base_url=event.base_url or "http://localhost/"):
+        summary = db.session().get(Summary, event.summary_id)
+        if summary is None:
+            raise KeyDestroyed(event.case_id or "")
+        return for_panel(summary)
+
+
+def event_body(event, session) -> bytes:
+    """The event's JSON body as it would be sent at this moment; raises crypto.KeyDestroyed
+    when the case has been erased."""
+    data = _summary_data(event) if event.summary_id else service.stored_data(event, session)
+    return service.envelope(event, data)
+
+
 def _prepare(session, delivery: OutboxDelivery):
     """What to send, read from the database: a function that sends it."""
     if delivery.kind == PUSH:
         return _prepare_push(session, delivery)
-    endpoint = delivery.endpoint
+    endpoint, event = delivery.endpoint, delivery.event
     if endpoint is None or not endpoint.active:
         raise _Skip(None)  # turned off since it was claimed: it waits
     try:
-        body = service.event_body(delivery.event, session)
+        body = event_body(event, session)
     except KeyDestroyed:
-        raise _Skip(CANCELLED, "the case was erased") from None
+        raise _Skip(CANCELLED, "erased") from None
     url, signing, webhook_id = endpoint.url, service.signing_secrets(endpoint), delivery.event_id
 
     def send(client: outbound.Client) -> outbound.Response:
@@ -110,7 +167,7 @@ def _prepare(session, delivery: OutboxDelivery):
 
 
 def _prepare_push(session, delivery: OutboxDelivery):
-    from pywebpush import WebPushException, webpush
+    from pywebpush import WebPushException, webpush  # heavy: loaded only when a push is sent
 
     subscription = session.get(PushSubscription, delivery.subscription_id) \
         if delivery.subscription_id else None
@@ -118,9 +175,10 @@ def _prepare_push(session, delivery: OutboxDelivery):
         if delivery.notification_id else None
     user = session.get(User, notice.user_id) if notice else None
     if subscription is None or user is None or not user.active:
-        raise _Skip(CANCELLED, "the device or person is gone")
+        raise _Skip(CANCELLED, "gone")
     if not push.configured():
-        raise _Skip(FAILED, "Web Push is not configured")
+        current_app.logger.warning("delivery %s: not pushed: %s", delivery.id, push.NOT_CONFIGURED)
+        raise _Skip(FAILED, "push_not_configured")
     info, data = push.subscription_info(subscription), push.payload(notice, user).decode()
 
     def send(client: outbound.Client) -> outbound.Response:
@@ -133,6 +191,23 @@ def _prepare_push(session, delivery: OutboxDelivery):
                 return failure.response
             raise
     return send
+
+
+def error_code(failure: Exception) -> str:
+    """What went wrong, as one of the codes `service.explain` puts into words."""
+    if isinstance(failure, outbound.Refused):
+        return f"refused:{failure}"
+    if isinstance(failure, urllib3.exceptions.NewConnectionError):  # before: it is a timeout too
+        return "connect"
+    if isinstance(failure, (urllib3.exceptions.TimeoutError, TimeoutError)):
+        return "timeout"
+    if isinstance(failure, urllib3.exceptions.SSLError):
+        return "tls"
+    if isinstance(failure, urllib3.exceptions.ProtocolError):
+        return "dropped"
+    if isinstance(failure, (urllib3.exceptions.HTTPError, OSError)):
+        return "connect"
+    return "error"
 
 
 def deliver(delivery_id: str, worker: str, client: outbound.Client) -> str | None:
@@ -149,11 +224,13 @@ def deliver(delivery_id: str, worker: str, client: outbound.Client) -> str | Non
             if skip.status:
                 delivery.status, delivery.last_error = skip.status, skip.reason
             session.commit()
+            _log(delivery_id, skip.reason or "waits: endpoint off", delivery.status)
             return delivery.status
-        except Exception as failure:  # noqa: BLE001  (e.g. a sealed body that fails to open)
+        except Exception:  # noqa: BLE001  (e.g. a sealed body that fails to open)
             current_app.logger.exception("delivery %s: could not be prepared", delivery_id)
             session.rollback()
-            return _record(delivery_id, worker, None, type(failure).__name__, None, 0)
+            return _record(delivery_id, worker, None, "prepare", None, 0)
+        renew(session, worker)
         session.commit()  # no transaction stays open while the network is used
     started = time.monotonic()
     code, error, retry_after = None, None, None
@@ -161,17 +238,21 @@ def deliver(delivery_id: str, worker: str, client: outbound.Client) -> str | Non
         response = send(client)
         code = response.status_code
         if not 200 <= code < 300:
-            error, retry_after = f"HTTP {code}", _retry_after(response.headers)
-    except outbound.Refused as refused:
-        error = f"Refused: {refused}"
+            error, retry_after = f"http:{code}", _retry_after(response.headers)
     except Exception as failure:  # noqa: BLE001  (any network failure is a failed attempt)
-        if not isinstance(failure, (urllib3.exceptions.HTTPError, OSError, ValueError)):
+        error = error_code(failure)
+        if error == "error":
             current_app.logger.exception("delivery %s: unexpected failure", delivery_id)
-        error = type(failure).__name__
     duration = int((time.monotonic() - started) * 1000)
     status = _record(delivery_id, worker, code, error, retry_after, duration)
-    current_app.logger.info("delivery %s: %s %s", delivery_id, code or error, status)
+    _log(delivery_id, error or code, status, duration)
     return status
+
+
+def _log(delivery_id: str, outcome, status: str | None, duration: int | None = None) -> None:
+    """One line per attempt: ids, outcome and timing only, never the body."""
+    current_app.logger.info("delivery %s: %s -> %s%s", delivery_id, outcome, status or "lease lost",
+                            "" if duration is None else f" in {duration} ms")
 
 
 def _retry_after(headers) -> int | None:
@@ -199,11 +280,16 @@ def _record(delivery_id, worker, code, error, retry_after, duration) -> str | No
         if delivery is None or delivery.leased_by != worker:
             session.commit()  # its lease ran out and another worker has it now
             return None
+        if delivery.attempts == 0:  # the 3 days count from the first try, not from queueing
+            delivery.give_up_at = moment + service.GIVE_UP_AFTER
         delivery.attempts += 1
         delivery.last_attempt_at, delivery.last_status_code = moment, code
         delivery.last_error = error[:200] if error else None
         delivery.lease_until = delivery.leased_by = None
-        if code is not None and 200 <= code < 300:
+        succeeded = code is not None and 200 <= code < 300
+        if delivery.kind != PUSH:
+            _endpoint_health(delivery.endpoint, succeeded, error, moment)
+        if succeeded:
             delivery.status, delivery.delivered_at = DELIVERED, moment
         elif code == 410 and delivery.kind != PUSH:
             delivery.status = FAILED
@@ -219,12 +305,15 @@ def _record(delivery_id, worker, code, error, retry_after, duration) -> str | No
                 and code not in (408, 429):
             delivery.status = FAILED
         else:
-            delay = service.retry_delay(delivery.attempts)
+            delay = service.retry_delay(
+                delivery.attempts, current_app.config.get("DELIVERY_RETRY_DELAYS") or service.RETRY_DELAYS)
             if retry_after is not None:
                 delay = max(delay, retry_after)
             following = moment + timedelta(seconds=delay)
             if following > delivery.give_up_at:
                 delivery.status = FAILED
+                if delivery.kind != PUSH:
+                    _gave_up(session, delivery)
             else:
                 delivery.next_attempt_at = following
         status = delivery.status
@@ -232,16 +321,39 @@ def _record(delivery_id, worker, code, error, retry_after, duration) -> str | No
         return status
 
 
+def _endpoint_health(endpoint: WebhookEndpoint | None, succeeded: bool, error, moment) -> None:
+    if endpoint is None:
+        return
+    if succeeded:
+        endpoint.failing_since = endpoint.last_error = None
+    else:
+        endpoint.failing_since = endpoint.failing_since or moment
+        endpoint.last_error = error[:200] if error else None
+
+
+def _panel_admins(session, org_id: str) -> list[str]:
+    return list(session.scalars(select(User.id).where(
+        User.org_id == org_id, User.role == ORG_ADMIN, User.active.is_(True))))
+
+
 def _endpoint_gone(session, endpoint: WebhookEndpoint) -> None:
     """The receiver answered 410: turn the endpoint off and tell the panel's org admins."""
     if endpoint is None or not endpoint.active:
         return
     endpoint.active, endpoint.disabled_reason, endpoint.disabled_at = False, "gone", now()
-    admins = session.scalars(select(User.id).where(User.org_id == endpoint.org_id,
-                                                   User.role == ORG_ADMIN,
-                                                   User.active.is_(True))).all()
-    push.notify(admins, push.ENDPOINT_DISABLED, target="delivery.endpoint",
-                target_args={"endpoint_id": endpoint.id}, session=session)
+    push.notify(_panel_admins(session, endpoint.org_id), push.ENDPOINT_DISABLED,
+                target="delivery.endpoint", target_args={"endpoint_id": endpoint.id},
+                session=session)
+
+
+def _gave_up(session, delivery: OutboxDelivery) -> None:
+    """Three days of tries failed: the panel's admins hear of it; the case page shows it."""
+    current_app.logger.warning("delivery %s: gave up after %d tries", delivery.id,
+                               delivery.attempts)
+    if delivery.endpoint is not None:
+        push.notify(_panel_admins(session, delivery.endpoint.org_id), push.DELIVERY_GAVE_UP,
+                    target="delivery.endpoint", target_args={"endpoint_id": delivery.endpoint_id},
+                    session=session)
 
 
 # --- the loop --------------------------------------------------------------------------------
@@ -262,14 +374,23 @@ def run(batch: int = 10, once: bool = False, max_seconds: float | None = None,
     worker = worker_name()
     client = outbound.Client()
     deadline = None if max_seconds is None else time.monotonic() + max_seconds
-    tried = 0
+    tried, started, beat = 0, now(), [0.0]
+    if not push.configured():
+        current_app.logger.warning("worker: %s", push.NOT_CONFIGURED)
+
+    def alive():
+        if time.monotonic() - beat[0] >= HEARTBEAT_SECONDS:
+            heartbeat(worker, started)
+            beat[0] = time.monotonic()
     try:
         while not stop.requested:
+            alive()
             claimed = claim(worker, batch)
             for index, delivery_id in enumerate(claimed):
                 if stop.requested:
                     release(worker, claimed[index:])
                     break
+                alive()
                 deliver(delivery_id, worker, client)
                 tried += 1
             if once or (deadline is not None and time.monotonic() >= deadline):
@@ -281,4 +402,5 @@ def run(batch: int = 10, once: bool = False, max_seconds: float | None = None,
                            max(0.0, min(poll, deadline - time.monotonic())))
     finally:
         client.close()
+        stopped(worker)
     return tried

@@ -113,6 +113,8 @@ class Case(Base):
     # (sealed by the key-encryption key, so it outlives the case key).
     erased_by_id: Mapped[str | None] = mapped_column(ForeignKey("user_account.id"))
     erase_reason: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The sequence number of the case's latest event for panels (see delivery.service.emit).
+    event_sequence: Mapped[int] = mapped_column(default=0, server_default="0")
 
     provider: Mapped[Organisation] = relationship(foreign_keys=[provider_id])
     panel: Mapped[Organisation] = relationship(foreign_keys=[panel_id])

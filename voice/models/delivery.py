@@ -9,8 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .base import Base, new_id, now
 
 __all__ = ["WebhookEndpoint", "OutboxEvent", "OutboxDelivery", "DeliveryAttempt",
-           "PushSubscription", "Notification", "WEBHOOK", "PUSH", "PENDING", "DELIVERED",
-           "FAILED", "CANCELLED"]
+           "PushSubscription", "Notification", "WorkerHeartbeat", "WEBHOOK", "PUSH", "PENDING",
+           "DELIVERED", "FAILED", "CANCELLED"]
 
 WEBHOOK, PUSH = "webhook", "push"
 PENDING, DELIVERED, FAILED, CANCELLED = "pending", "delivered", "failed", "cancelled"
@@ -38,15 +38,20 @@ class WebhookEndpoint(Base):
     # "admin" (turned off by a person) or "gone" (the receiver answered 410).
     disabled_reason: Mapped[str | None] = mapped_column(String(20))
     disabled_at: Mapped[datetime | None]
+    # Since when every try has failed (None while healthy), and the last failure's code.
+    failing_since: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=now)
 
 
 class OutboxEvent(Base):
     """One event about a case, written in the transaction of the change it reports.
 
-    Its id is the `webhook-id` every endpoint receives, however often it is sent. The body is
-    sealed under the case key when it carries a child's content; a `case.erased` body carries
-    none and is stored as plain JSON, since the key is gone by then.
+    Its id is the `webhook-id` every endpoint receives, however often it is sent. `sequence`
+    numbers a case's events in the order they happened. A summary event names its summary and
+    its body is built when it is sent, so it holds the child's choices of that moment; any other
+    body is the event's `data`, sealed under the case key (a `case.erased` body carries no
+    content and is plain JSON, since the key is gone by then).
     """
 
     __tablename__ = "outbox_event"
@@ -54,7 +59,11 @@ class OutboxEvent(Base):
     type: Mapped[str] = mapped_column(String(40))
     panel_id: Mapped[str] = mapped_column(ForeignKey("organisation.id"), index=True)
     case_id: Mapped[str | None] = mapped_column(String(32), index=True)
-    body: Mapped[bytes] = mapped_column(LargeBinary)
+    sequence: Mapped[int | None]
+    summary_id: Mapped[str | None] = mapped_column(String(32))
+    # Where the service was reached when the event was made: the base of its media links.
+    base_url: Mapped[str | None] = mapped_column(String(300))
+    body: Mapped[bytes | None] = mapped_column(LargeBinary)
     sealed: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=now)
 
@@ -63,7 +72,8 @@ class OutboxDelivery(Base):
     """One thing for the worker to send: an event to an endpoint, or a notice to a device."""
 
     __tablename__ = "outbox_delivery"
-    __table_args__ = (Index("ix_outbox_delivery_due", "status", "next_attempt_at"),)
+    __table_args__ = (Index("ix_outbox_delivery_due", "status", "next_attempt_at"),
+                      Index("ix_outbox_delivery_order", "endpoint_id", "case_id", "sequence"))
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     kind: Mapped[str] = mapped_column(String(10))
     event_id: Mapped[str | None] = mapped_column(ForeignKey("outbox_event.id"), index=True)
@@ -72,10 +82,13 @@ class OutboxDelivery(Base):
         ForeignKey("notification.id", ondelete="CASCADE"), index=True)
     subscription_id: Mapped[str | None] = mapped_column(
         ForeignKey("push_subscription.id", ondelete="CASCADE"), index=True)
+    # A webhook waits while an earlier event of its case is still pending for its endpoint.
+    case_id: Mapped[str | None] = mapped_column(String(32))
+    sequence: Mapped[int | None]
     status: Mapped[str] = mapped_column(String(12), default=PENDING)
     attempts: Mapped[int] = mapped_column(default=0)  # since it was last queued
     next_attempt_at: Mapped[datetime] = mapped_column(default=now)
-    give_up_at: Mapped[datetime]
+    give_up_at: Mapped[datetime]  # 3 days from the first try
     # A worker's claim: nobody else sends it until the lease runs out (a killed worker's
     # deliveries are picked up again then).
     lease_until: Mapped[datetime | None]
@@ -131,3 +144,12 @@ class Notification(Base):
     target_args: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=now)
     read_at: Mapped[datetime | None]
+
+
+class WorkerHeartbeat(Base):
+    """Each running worker says it is alive here on every pass; a stalled one shows its age."""
+
+    __tablename__ = "worker_heartbeat"
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(default=now)
+    seen_at: Mapped[datetime] = mapped_column(default=now, index=True)

@@ -482,7 +482,7 @@ def approve(case: Case, user: User) -> Summary:
     audit.record("summary.approve", summary)
     first_for_panel = not any(v.panel_id == case.panel_id for v in versions)
     delivery.emit(delivery.SUMMARY_SUBMITTED if first_for_panel else delivery.SUMMARY_UPDATED,
-                  case.panel_id, case.id, for_panel(summary))
+                  case.panel_id, case.id, summary_id=summary.id)
     members = db.session().scalars(select(User.id).where(
         User.org_id == case.panel_id, User.role == PANEL_MEMBER, User.active.is_(True))).all()
     push.notify(members, push.SUMMARY_ARRIVED, target="review.summary",
