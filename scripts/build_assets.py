@@ -17,7 +17,6 @@ It writes:
                             properties only, url()s resolve)
   govuk-frontend.min.js     GOV.UK Frontend ES module bundle
   govuk-assets/images/      only the images staff.css refers to (none today)
-  axe.min.js                axe-core, for browser accessibility tests
   pictograms/NAME.svg       the pictures named in static/pictograms.toml
   fonts/                    Noto Sans Ethiopic + Noto Naskh Arabic WOFF2
                             (script subset only) and ethiopic.css / arabic.css
@@ -273,7 +272,7 @@ def build_js(out: Path) -> dict:
     js = re.sub(r"\n?//# sourceMappingURL=\S+\s*$", "\n", js)
     (out / "govuk-frontend.min.js").write_text(js, encoding="utf-8")
     sizes["govuk-frontend.min.js"] = (out / "govuk-frontend.min.js").stat().st_size
-    sizes["axe.min.js"] = copy(NODE_MODULES / "axe-core" / "axe.min.js", out / "axe.min.js")
+    # axe-core is test tooling: the browser tests read it from node_modules/, it is not served.
     return sizes
 
 
@@ -378,8 +377,6 @@ def build_licences(out: Path, versions: dict[str, str]) -> list[str]:
     # are kept in static/src/licences/.
     sources = {
         "govuk-frontend-MIT.txt": SRC / "licences" / "govuk-frontend-LICENSE.txt",
-        "axe-core-MPL-2.0.txt": NODE_MODULES / "axe-core" / "LICENSE",
-        "axe-core-third-party.txt": NODE_MODULES / "axe-core" / "LICENSE-3RD-PARTY.txt",
         "twemoji-graphics-CC-BY-4.0.txt": SRC / "licences" / "CC-BY-4.0.txt",
         "twemoji-svg-package-MIT.txt": package_dir(PICTOGRAM_PACKAGE) / "license",
     }
@@ -392,7 +389,7 @@ def build_licences(out: Path, versions: dict[str, str]) -> list[str]:
 
     # ATTRIBUTION.md must name the exact versions we ship.
     text = ATTRIBUTION.read_text(encoding="utf-8")
-    shipped = ["govuk-frontend", "axe-core", PICTOGRAM_PACKAGE] + [f["package"] for f in FONTS]
+    shipped = ["govuk-frontend", PICTOGRAM_PACKAGE] + [f["package"] for f in FONTS]
     stale = [f"{p}@{versions[p]}" for p in shipped if f"{p}@{versions[p]}" not in text]
     if stale:
         fail("static/ATTRIBUTION.md does not mention " + ", ".join(stale) + ": update it")
@@ -447,7 +444,7 @@ def main() -> int:
         f"build_assets: wrote static/build/ ({len(files) + 1} files, {kb(total)}) in "
         f"{time.monotonic() - started:.1f}s: staff.css {kb(staff['bytes'])}, "
         f"child.css {kb(child['bytes'])}, govuk-frontend.min.js {kb(js['govuk-frontend.min.js'])}, "
-        f"axe.min.js {kb(js['axe.min.js'])}, {pictograms['count']} pictograms {kb(pictograms['bytes'])}, "
+        f"{pictograms['count']} pictograms {kb(pictograms['bytes'])}, "
         f"fonts: {', '.join(font_parts)}, govuk images {len(staff['images'])}, "
         f"licences {len(licences)}"
     )

@@ -127,8 +127,9 @@ def _element(element_id: str, payload: bytes) -> bytes:
     return bytes.fromhex(element_id) + b"\x01" + len(payload).to_bytes(7, "big") + payload
 
 
-def webm(seconds: int, tags: bytes = b"", title: bytes = b"") -> bytes:
-    """A structurally valid WebM/Opus file like Chromium's (unknown-size segment, no Duration)."""
+def webm(seconds: int, tags: bytes = b"", title: bytes = b"", frame: bytes = b"\xfc" * 40) -> bytes:
+    """A structurally valid WebM/Opus file like Chromium's (unknown-size segment, no Duration),
+    with one block of `frame` a second."""
     header = _element("1A45DFA3", _element("4286", b"\x01") + _element("4282", b"webm")
                       + _element("4287", b"\x04") + _element("4285", b"\x02"))
     info = _element("1549A966", _element("2AD7B1", (1_000_000).to_bytes(3, "big"))
@@ -137,7 +138,7 @@ def webm(seconds: int, tags: bytes = b"", title: bytes = b"") -> bytes:
                                             + _element("86", b"A_OPUS")))
     clusters = b"".join(
         _element("1F43B675", _element("E7", (ms).to_bytes(4, "big"))
-                 + _element("A3", b"\x81" + (0).to_bytes(2, "big") + b"\x80" + b"\xfc" * 40))
+                 + _element("A3", b"\x81" + (0).to_bytes(2, "big") + b"\x80" + frame))
         for ms in range(0, seconds * 1000 + 1, 1000))
     extra = _element("1254C367", _element("7373", _element("45A3", b"TITLE") + _element("4487", tags))) \
         if tags else b""
@@ -425,6 +426,38 @@ def test_audio_is_identified_by_content_and_its_tags_removed(app, client, world)
     assert b"WAV-TAG-SECRET" not in clean_wav and b"LIST" not in clean_wav
     with wave.open(io.BytesIO(clean_wav)) as check:
         assert check.getnframes() == 16000
+
+
+def _tagged_mp3(ape_after_id3v1: bool) -> bytes:
+    """About 3 s of silent MPEG-1 Layer III frames with ID3v2, ID3v1 and APE title tags."""
+    from mutagen.apev2 import APEv2
+    from mutagen.id3 import ID3, TIT2
+    data = io.BytesIO((b"\xff\xfb\x90\x00" + bytes(413)) * 120)
+    id3, ape = ID3(), APEv2()
+    id3.add(TIT2(encoding=3, text="ID3-SECRET"))
+    ape["Title"] = "APE-SECRET"
+    first, second = (id3, ape) if ape_after_id3v1 else (ape, id3)
+    for tags in (first, second):
+        data.seek(0)
+        tags.save(data, **({"v1": 2} if tags is id3 else {}))
+    return data.getvalue()
+
+
+def test_mp3_tags_are_removed_in_whichever_order_they_follow_the_audio(app, client, world):
+    session_id = start_session(app, client, world)
+    give_consent(client, session_id)
+    for ape_after_id3v1 in (True, False):
+        original = _tagged_mp3(ape_after_id3v1)
+        assert b"TAGID3-SECRET" in original and b"APE-SECRET" in original
+        assert upload(client, session_id, "feel-more", original, "r.mp3").status_code == 302
+    with app.app_context():
+        case = db.session().get(Case, world.cases["p1"])
+        for version in versions(app):
+            assert version.media_type == "audio/mpeg"
+            clean = storage.read_all(cipher(case), case.id, version.media_file_id)
+            assert clean.startswith(b"\xff\xfb\x90\x00")
+            for secret in (b"ID3-SECRET", b"APE-SECRET", b"TAG", b"APETAGEX"):
+                assert secret not in clean, (version.number, secret)
 
 
 def test_staff_see_draft_language_notice_and_the_child_never_does(app, client, world):

@@ -1,7 +1,9 @@
 """Headers on every response, error pages, the body cap and the health check."""
 from __future__ import annotations
 
+from pathlib import Path
 
+from .browser import AXE
 from .conftest import as_person, post_form
 
 
@@ -39,6 +41,13 @@ def test_welsh_error_page_and_staff_language(app, client, world):
     response = client.get("/nope", headers={"Accept-Language": "cy"})
     assert response.status_code == 404
     assert 'lang="cy"' in response.text
+
+
+def test_test_tooling_is_not_served(app, client):
+    """axe-core is for the browser tests only: they read it from node_modules/, no page loads it."""
+    assert client.get("/static/build/axe.min.js").status_code == 404
+    assert AXE.is_file() and not AXE.is_relative_to(app.static_folder)
+    assert [p for p in Path(app.static_folder).rglob("*axe*")] == []
 
 
 def test_body_over_the_cap_is_refused(app, client, world):

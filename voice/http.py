@@ -1,10 +1,14 @@
-"""Security headers on every response, and friendly error pages that reveal nothing."""
+"""Security headers on every response, friendly error pages that reveal nothing, and uploads
+spooled into encrypted temporary files (see encrypted_tempfile.py)."""
 from __future__ import annotations
 
 from flask import Flask, g, render_template, request
+from flask import Request as FlaskRequest
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+
+from . import encrypted_tempfile
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -38,7 +42,17 @@ ERRORS = {
 }
 
 
+class Request(FlaskRequest):
+    """Uploaded files are spooled into encrypted temporary files, never into plaintext ones."""
+
+    def _get_file_stream(self, total_content_length, content_type, filename=None,
+                         content_length=None):
+        return encrypted_tempfile.create()
+
+
 def init_app(app: Flask) -> None:
+    app.request_class = Request
+
     @app.after_request
     def _headers(response):
         headers = response.headers

@@ -1,8 +1,10 @@
 """Uploads judged by their content, never by their name or declared type.
 
-An upload is copied in chunks to a private temporary file (never held whole in memory), then
-identified from its bytes, checked, cleaned of metadata and handed back as a temporary file ready
-to be sealed into storage. Anything not understood is refused with a message for the child.
+An upload is copied in chunks to an encrypted temporary file (never held whole in memory, never
+on disk in plaintext: see encrypted_tempfile.py), then identified from its bytes, checked, cleaned
+of metadata and handed back as an encrypted temporary file ready to be sealed into storage. The
+checks read and write through those files, which decrypt and encrypt on the fly. Anything not
+understood is refused with a message for the child.
 
 Images: only JPEG, PNG and WebP as Pillow identifies them, with decompression-bomb limits turned
 into refusals; turned upright by the EXIF orientation, scaled to at most 2048 px and re-encoded
@@ -19,15 +21,15 @@ tags and Ogg's comments are deleted, and WAV is rewritten with only its format a
 from __future__ import annotations
 
 import os
-import shutil
 import struct
-import tempfile
 import warnings
 from dataclasses import dataclass
 from typing import BinaryIO
 
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps
+
+from ..encrypted_tempfile import EncryptedTempFile, create
 
 IMAGE_MAX_BYTES = 20 * 1024 * 1024
 IMAGE_MAX_SIDE = 2048
@@ -56,44 +58,40 @@ class Refused(Exception):
 
 @dataclass
 class Cleaned:
-    """A checked, cleaned file in a temporary path (the caller deletes it with `discard`)."""
+    """A checked, cleaned file in an encrypted temporary file (the caller closes it: `discard`)."""
 
-    path: str
+    file: EncryptedTempFile
     media_type: str
     seconds: float | None = None
 
     def discard(self) -> None:
-        try:
-            os.unlink(self.path)
-        except FileNotFoundError:
-            pass
+        self.file.close()
 
 
-def _temporary(suffix: str = "") -> tuple[BinaryIO, str]:
-    fd, path = tempfile.mkstemp(prefix="voice-upload-", suffix=suffix)
-    return os.fdopen(fd, "w+b"), path
-
-
-def spool(source: BinaryIO, limit: int, too_big) -> str:
-    """Copy an upload stream in chunks to a private temporary file; refuse empty or over-limit."""
-    target, path = _temporary()
-    size = 0
+def _closed_on_error(make):
+    """Run make(target) with a new encrypted temporary file; close it if make fails."""
+    target = create()
     try:
-        with target:
-            while True:
-                chunk = source.read(CHUNK)
-                if not chunk:
-                    break
-                size += len(chunk)
-                if size > limit:
-                    raise Refused(too_big)
-                target.write(chunk)
+        return make(target)
+    except BaseException:
+        target.close()
+        raise
+
+
+def spool(source: BinaryIO, limit: int, too_big) -> EncryptedTempFile:
+    """Copy an upload stream in chunks to an encrypted temporary file; refuse empty or over-limit."""
+    def copy(target):
+        size = 0
+        while chunk := source.read(CHUNK):
+            size += len(chunk)
+            if size > limit:
+                raise Refused(too_big)
+            target.write(chunk)
         if size == 0:
             raise Refused(EMPTY)
-    except BaseException:
-        os.unlink(path)
-        raise
-    return path
+        target.seek(0)
+        return target
+    return _closed_on_error(copy)
 
 
 # --- images ----------------------------------------------------------------------------------
@@ -105,18 +103,15 @@ _METADATA_KEYS = ("exif", "icc_profile", "xmp", "XML:com.adobe.xmp", "comment", 
 
 
 def clean_image(source: BinaryIO) -> Cleaned:
-    path = spool(source, IMAGE_MAX_BYTES, IMAGE_TOO_BIG)
-    try:
-        return _clean_image_file(path)
-    finally:
-        os.unlink(path)
+    with spool(source, IMAGE_MAX_BYTES, IMAGE_TOO_BIG) as spooled:
+        return _clean_image_file(spooled)
 
 
-def _clean_image_file(path: str) -> Cleaned:
+def _clean_image_file(spooled: BinaryIO) -> Cleaned:
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            with Image.open(path, formats=list(_IMAGE_OUT)) as image:
+            with Image.open(spooled, formats=list(_IMAGE_OUT)) as image:
                 kind = image.format
                 image.load()  # a truncated image fails here
                 upright = ImageOps.exif_transpose(image)
@@ -133,44 +128,48 @@ def _clean_image_file(path: str) -> Cleaned:
         pixels = upright.convert("RGBA" if upright.mode in ("RGBA", "LA", "PA", "P") else "RGB")
     # A fresh image from the pixels alone carries no metadata from the upload.
     clean = Image.frombytes(pixels.mode, pixels.size, pixels.tobytes())
-    target, out_path = _temporary()
-    try:
-        with target:
-            options = {"exif": b"", "icc_profile": None}
-            if fmt == "JPEG":
-                options.update(quality=88, comment=b"")
-            elif fmt == "WEBP":
-                options.update(quality=88, xmp="")
-            clean.save(target, fmt, **options)
-        with Image.open(out_path) as check:
+
+    def save(target):
+        options = {"exif": b"", "icc_profile": None}
+        if fmt == "JPEG":
+            options.update(quality=88, comment=b"")
+        elif fmt == "WEBP":
+            options.update(quality=88, xmp="")
+        clean.save(target, fmt, **options)
+        target.seek(0)
+        with Image.open(target) as check:
             if any(key in check.info for key in _METADATA_KEYS) or len(check.getexif()):
                 raise Refused(NOT_IMAGE)
-    except BaseException:
-        os.unlink(out_path)
-        raise
-    return Cleaned(out_path, media_type)
+        return Cleaned(target, media_type)
+    return _closed_on_error(save)
 
 
 # --- audio -----------------------------------------------------------------------------------
 
 def clean_audio(source: BinaryIO) -> Cleaned:
-    path = spool(source, AUDIO_MAX_BYTES, AUDIO_TOO_BIG)
+    spooled = spool(source, AUDIO_MAX_BYTES, AUDIO_TOO_BIG)
     try:
-        with open(path, "rb") as handle:
-            head = handle.read(16)
+        head = spooled.read(16)
+        spooled.seek(0)
         if head.startswith(b"\x1a\x45\xdf\xa3"):
-            return _webm(path)
-        if head.startswith(b"OggS"):
-            return _ogg_opus(path)
-        if head[4:8] == b"ftyp":
-            return _mp4(path)
-        if head.startswith(b"RIFF") and head[8:12] == b"WAVE":
-            return _wav(path)
-        if head.startswith(b"ID3") or _mp3_frame(head):
-            return _mp3(path)
-        raise Refused(NOT_AUDIO)
-    finally:
-        os.unlink(path)
+            cleaned = _webm(spooled)
+        elif head.startswith(b"OggS"):
+            cleaned = _ogg_opus(spooled)
+        elif head[4:8] == b"ftyp":
+            cleaned = _mp4(spooled)
+        elif head.startswith(b"RIFF") and head[8:12] == b"WAVE":
+            cleaned = _wav(spooled)
+        elif head.startswith(b"ID3") or _mp3_frame(head):
+            cleaned = _mp3(spooled)
+        else:
+            raise Refused(NOT_AUDIO)
+    except BaseException:
+        spooled.close()
+        raise
+    # Ogg, MP3 and MP4 are cleaned in place: then the spooled file is the result.
+    if cleaned.file is not spooled:
+        spooled.close()
+    return cleaned
 
 
 def _check_seconds(seconds: float | None) -> float:
@@ -181,46 +180,35 @@ def _check_seconds(seconds: float | None) -> float:
     return float(seconds)
 
 
-def _copy(path: str) -> str:
-    target, out = _temporary()
-    with target, open(path, "rb") as source:
-        shutil.copyfileobj(source, target, CHUNK)
-    return out
-
-
-def _mutagen(kind, path):
+def _mutagen(kind, handle: BinaryIO):
     from mutagen import MutagenError
+    handle.seek(0)
     try:
-        return kind(path)
+        return kind(handle)
     except (MutagenError, struct.error, ValueError, EOFError, IndexError, KeyError, TypeError):
         raise Refused(NOT_AUDIO) from None
 
 
-def _ogg_opus(path: str) -> Cleaned:
+def _ogg_opus(handle: BinaryIO) -> Cleaned:
     from mutagen.ogg import OggPage
     from mutagen.oggopus import OggOpus
     # One logical stream only (no video or other streams multiplexed in).
-    with open(path, "rb") as handle:
-        serials = set()
-        try:
-            while True:
-                try:
-                    serials.add(OggPage(handle).serial)
-                except EOFError:
-                    break
-        except Exception:
-            raise Refused(NOT_AUDIO) from None
+    serials = set()
+    try:
+        while True:
+            try:
+                serials.add(OggPage(handle).serial)
+            except EOFError:
+                break
+    except Exception:
+        raise Refused(NOT_AUDIO) from None
     if len(serials) != 1:
         raise Refused(NOT_AUDIO)
-    seconds = _check_seconds(_mutagen(OggOpus, path).info.length)
-    out = _copy(path)
-    try:
-        audio = _mutagen(OggOpus, out)
-        audio.delete()
-    except BaseException:
-        os.unlink(out)
-        raise
-    return Cleaned(out, "audio/ogg", seconds)
+    audio = _mutagen(OggOpus, handle)
+    seconds = _check_seconds(audio.info.length)
+    handle.seek(0)
+    audio.delete(handle)
+    return Cleaned(handle, "audio/ogg", seconds)
 
 
 def _mp3_frame(head: bytes) -> bool:
@@ -231,61 +219,58 @@ def _mp3_frame(head: bytes) -> bool:
     return version != 1 and layer == 1 and bitrate not in (0, 15) and rate != 3
 
 
-def _mp3(path: str) -> Cleaned:
+def _mp3(handle: BinaryIO) -> Cleaned:
     from mutagen import apev2, id3
     from mutagen.mp3 import MP3
-    seconds = _check_seconds(_mutagen(MP3, path).info.length)
-    out = _copy(path)
-    try:
-        id3.delete(out)
-        apev2.delete(out)
-        with open(out, "rb") as handle:
-            if not _mp3_frame(handle.read(4)):
-                raise Refused(NOT_AUDIO)
-    except BaseException:
-        os.unlink(out)
-        raise
-    return Cleaned(out, "audio/mpeg", seconds)
+    seconds = _check_seconds(_mutagen(MP3, handle).info.length)
+    # APE first: an APE tag after an ID3v1 tag would otherwise hide the ID3v1 tag from id3.
+    for delete in (apev2.delete, id3.delete):
+        handle.seek(0)
+        delete(handle)
+    handle.seek(0)
+    if not _mp3_frame(handle.read(4)):
+        raise Refused(NOT_AUDIO)
+    return Cleaned(handle, "audio/mpeg", seconds)
 
 
-def _wav(path: str) -> Cleaned:
+def _wav(handle: BinaryIO) -> Cleaned:
     from mutagen.wave import WAVE
-    seconds = _check_seconds(_mutagen(WAVE, path).info.length)
+    seconds = _check_seconds(_mutagen(WAVE, handle).info.length)
     chunks: dict[bytes, tuple[int, int]] = {}
-    with open(path, "rb") as handle:
-        handle.seek(12)
-        while True:
-            header = handle.read(8)
-            if len(header) < 8:
+    handle.seek(12)
+    while True:
+        header = handle.read(8)
+        if len(header) < 8:
+            break
+        name, size = header[:4], struct.unpack("<I", header[4:])[0]
+        if name in (b"fmt ", b"data") and name not in chunks:
+            chunks[name] = (handle.tell(), size)
+        handle.seek(size + (size & 1), os.SEEK_CUR)
+    if set(chunks) != {b"fmt ", b"data"}:
+        raise Refused(NOT_AUDIO)
+    fmt_at, fmt_size = chunks[b"fmt "]
+    data_at, data_size = chunks[b"data"]
+    handle.seek(fmt_at)
+    fmt = handle.read(fmt_size)
+    if len(fmt) < 16 or struct.unpack("<H", fmt[:2])[0] not in (1, 3, 0xFFFE):
+        raise Refused(NOT_AUDIO)
+
+    def rewrite(target):
+        body = 4 + 8 + len(fmt) + (len(fmt) & 1) + 8 + data_size + (data_size & 1)
+        target.write(b"RIFF" + struct.pack("<I", body) + b"WAVE")
+        target.write(b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"\0" * (len(fmt) & 1))
+        target.write(b"data" + struct.pack("<I", data_size))
+        handle.seek(data_at)
+        remaining = data_size
+        while remaining:
+            chunk = handle.read(min(CHUNK, remaining))
+            if not chunk:
                 break
-            name, size = header[:4], struct.unpack("<I", header[4:])[0]
-            if name in (b"fmt ", b"data") and name not in chunks:
-                chunks[name] = (handle.tell(), size)
-            handle.seek(size + (size & 1), os.SEEK_CUR)
-        if set(chunks) != {b"fmt ", b"data"}:
-            raise Refused(NOT_AUDIO)
-        fmt_at, fmt_size = chunks[b"fmt "]
-        data_at, data_size = chunks[b"data"]
-        handle.seek(fmt_at)
-        fmt = handle.read(fmt_size)
-        if len(fmt) < 16 or struct.unpack("<H", fmt[:2])[0] not in (1, 3, 0xFFFE):
-            raise Refused(NOT_AUDIO)
-        target, out = _temporary()
-        with target:
-            body = 4 + 8 + len(fmt) + (len(fmt) & 1) + 8 + data_size + (data_size & 1)
-            target.write(b"RIFF" + struct.pack("<I", body) + b"WAVE")
-            target.write(b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"\0" * (len(fmt) & 1))
-            target.write(b"data" + struct.pack("<I", data_size))
-            handle.seek(data_at)
-            remaining = data_size
-            while remaining:
-                chunk = handle.read(min(CHUNK, remaining))
-                if not chunk:
-                    break
-                target.write(chunk)
-                remaining -= len(chunk)
-            target.write(b"\0" * (remaining + (data_size & 1)))
-    return Cleaned(out, "audio/wav", seconds)
+            target.write(chunk)
+            remaining -= len(chunk)
+        target.write(b"\0" * (remaining + (data_size & 1)))
+        return Cleaned(target, "audio/wav", seconds)
+    return _closed_on_error(rewrite)
 
 
 # MP4: boxes are [size:4][type:4] (size 1: a 64-bit size follows; size 0: to the end of file).
@@ -310,45 +295,39 @@ def _mp4_boxes(handle: BinaryIO, start: int, end: int):
         position += size
 
 
-def _mp4(path: str) -> Cleaned:
+def _mp4(handle: BinaryIO) -> Cleaned:
     from mutagen.mp4 import MP4
-    audio = _mutagen(MP4, path)
+    audio = _mutagen(MP4, handle)
     if not (audio.info.codec or "").startswith("mp4a"):
         raise Refused(NOT_AUDIO)
     seconds = _check_seconds(audio.info.length)
-    out = _copy(path)
-    try:
-        with open(out, "r+b") as handle:
-            end = handle.seek(0, os.SEEK_END)
-            handlers, blank = [], []
+    end = handle.seek(0, os.SEEK_END)
+    handlers, blank = [], []
 
-            def walk(start, stop, depth):
-                for position, size, header, kind in _mp4_boxes(handle, start, stop):
-                    if kind in _MP4_BLANK:
-                        blank.append((position, size, header))
-                    elif kind in _MP4_CONTAINERS and depth < 8:
-                        walk(position + header, position + size, depth + 1)
-                    elif kind == b"hdlr":
-                        handle.seek(position + header + 8)
-                        handlers.append(handle.read(4))
+    def walk(start, stop, depth):
+        for position, size, header, kind in _mp4_boxes(handle, start, stop):
+            if kind in _MP4_BLANK:
+                blank.append((position, size, header))
+            elif kind in _MP4_CONTAINERS and depth < 8:
+                walk(position + header, position + size, depth + 1)
+            elif kind == b"hdlr":
+                handle.seek(position + header + 8)
+                handlers.append(handle.read(4))
 
-            walk(0, end, 0)
-            if not handlers or any(h != b"soun" for h in handlers):
-                raise Refused(NOT_AUDIO)
-            # Blank metadata in place (same size, so sample offsets stay right).
-            for position, size, header in blank:
-                handle.seek(position + 4)
-                handle.write(b"free")
-                handle.seek(position + header)
-                remaining = size - header
-                while remaining:
-                    step = min(CHUNK, remaining)
-                    handle.write(b"\0" * step)
-                    remaining -= step
-    except BaseException:
-        os.unlink(out)
-        raise
-    return Cleaned(out, "audio/mp4", seconds)
+    walk(0, end, 0)
+    if not handlers or any(h != b"soun" for h in handlers):
+        raise Refused(NOT_AUDIO)
+    # Blank metadata in place (same size, so sample offsets stay right).
+    for position, size, header in blank:
+        handle.seek(position + 4)
+        handle.write(b"free")
+        handle.seek(position + header)
+        remaining = size - header
+        while remaining:
+            step = min(CHUNK, remaining)
+            handle.write(b"\0" * step)
+            remaining -= step
+    return Cleaned(handle, "audio/mp4", seconds)
 
 
 # --- WebM (EBML) ------------------------------------------------------------------------------
@@ -436,15 +415,9 @@ def _block_timecode(head: bytes) -> int:
     return struct.unpack(">h", head[length:length + 2])[0]
 
 
-def _webm(path: str) -> Cleaned:
-    target, out = _temporary()
-    try:
-        with target, open(path, "rb") as handle:
-            seconds = _webm_rewrite(_Ebml(handle), target)
-    except BaseException:
-        os.unlink(out)
-        raise
-    return Cleaned(out, "audio/webm", seconds)
+def _webm(handle: BinaryIO) -> Cleaned:
+    return _closed_on_error(
+        lambda target: Cleaned(target, "audio/webm", _webm_rewrite(_Ebml(handle), target)))
 
 
 def _copy_exact(reader: _Ebml, target: BinaryIO, size: int) -> None:

@@ -201,8 +201,8 @@ def save(capture: CaptureSession, step: Step, form: str, value=None,
         version.value = seal.seal(version.id, "value", encoded)
     version.present = seal.seal(version.id, "present", consent.present_now(capture))
     if upload is not None:
-        with open(upload.path, "rb") as source:
-            version.media_file_id, version.media_bytes = storage.save(seal, case.id, source)
+        upload.file.seek(0)
+        version.media_file_id, version.media_bytes = storage.save(seal, case.id, upload.file)
         version.media_type, version.media_seconds = upload.media_type, upload.seconds
     answer.versions.append(version)
     audit.record("answer.save", version, case_id=case.id)
