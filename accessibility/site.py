@@ -297,7 +297,7 @@ def build(app, child_languages) -> Site:
         sitting = session.scalar(select(CaptureSession).where(
             CaptureSession.case_id == world.cases["p1"]))
         drawing = answers["safe-drawing"][1]
-        media_query = urlsplit(review.media_link(summary, drawing)["url"]).query
+        media_query = urlsplit(door.media_link(summary, drawing, "http://localhost/")["url"]).query
         session.commit()
         ids = {"case": world.cases["p1"], "session": sitting.id, "version": drawing,
                "summary": summary_id, "endpoint": endpoint.id, "person": ictg_id,

@@ -19,11 +19,14 @@ from voice import db
 from voice.capture import media as capture_media
 from voice.capture import service as capture
 from voice.consent import service as consent
+from voice.delivery import push
 from voice.delivery import service as delivery
 from voice.delivery import worker
 from voice.models import (Case, Notification, OutboxDelivery, OutboxEvent, SharingRecord, Summary,
                           User)
 from voice.review import service as review
+from voice.summary import document as summary_document
+from voice.summary import door
 
 from .conftest import as_person, post_form
 from .test_capture import png, wav
@@ -246,7 +249,7 @@ def test_every_produced_summary_matches_the_published_schema(app, client, world)
     ids, summary_id = approved(app, client, world)
     with app.test_request_context():
         summary = db.session().get(Summary, summary_id)
-        stored = review.stored(summary)
+        stored = summary_document.stored(summary)
     assert list(VALIDATOR.iter_errors(stored)) == []
     assert {item["kind"] for item in stored["items"]} == {
         "feelings", "choice", "text", "voice", "drawing", "photo"}
@@ -289,8 +292,8 @@ def test_every_produced_summary_matches_the_published_schema(app, client, world)
     del drifted["items"][0]["mood"]
     del drifted["child"]["age_band"]
     assert list(VALIDATOR.iter_errors(drifted))
-    with app.test_request_context(), pytest.raises(review.InvalidSummary):
-        review.validate(drifted)
+    with app.test_request_context(), pytest.raises(summary_document.InvalidSummary):
+        summary_document.validate(drifted)
 
     # The published schema, at its public address, for anyone.
     anonymous = app.test_client()
@@ -333,7 +336,7 @@ def test_private_items_are_unreachable_by_the_panel_on_every_route(app, client, 
     # A correctly signed link to a private item's or a words-only recording's file: refused.
     with app.test_request_context():
         summary = db.session().get(Summary, summary_id)
-        forged = [review.media_link(summary, version)["url"].replace("http://localhost", "")
+        forged = [door.media_link(summary, version, "http://localhost/")["url"].replace("http://localhost", "")
                   for version in (private_version, ids["people"][1])]
     for url in forged:
         assert panel.get(url).status_code == 404
@@ -443,9 +446,9 @@ def test_a_safeguarding_concern_never_reaches_the_panel(app, client, world):
     as_person(app, client, world.people["advocate.p1"])
     concern = "CONCERN-5521 an adult keeps calling her"
     assert post_form(client, f"/cases/{case_id}/safeguarding", {"concern": concern}).status_code == 302
-    assert notices(app, world.people["ictg.p1"], review.SAFEGUARDING_ICTG) == 1
-    assert notices(app, world.people["org_admin.p1"], review.SAFEGUARDING_ADMIN) == 1
-    assert notices(app, world.people["panel_member.n1"], review.SAFEGUARDING_ICTG) == 0
+    assert notices(app, world.people["ictg.p1"], push.SAFEGUARDING_ICTG) == 1
+    assert notices(app, world.people["org_admin.p1"], push.SAFEGUARDING_ADMIN) == 1
+    assert notices(app, world.people["panel_member.n1"], push.SAFEGUARDING_ICTG) == 0
     for who in ("ictg.p1", "org_admin.p1"):
         other = app.test_client()
         as_person(app, other, world.people[who])
@@ -459,8 +462,7 @@ def test_a_safeguarding_concern_never_reaches_the_panel(app, client, world):
     assert all("CONCERN-5521" not in json.dumps(body) for _t, body in outbox(app))
     # A panel member's notices and push texts say nothing of it either.
     with app.test_request_context():
-        from voice.delivery import push
-        assert "CONCERN" not in push.text(review.SAFEGUARDING_ICTG)[1]
+        assert "CONCERN" not in push.text(push.SAFEGUARDING_ICTG)[1]
 
 
 def test_erasing_the_case_removes_every_review_and_summary_row(app, client, world):

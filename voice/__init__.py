@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(overrides: dict | None = None) -> Flask:
-    from . import db, http, i18n, settings
+    from . import db, http, i18n, keys, settings, subscribers
     from .auth import sessions
 
     app = Flask(__name__, instance_relative_config=True, static_folder=str(ROOT / "static"),
@@ -30,6 +30,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     ])
     app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True
     WTFormsHelpers(app)
+    keys.init_app(app)
+    subscribers.connect()
     db.init_app(app)
     i18n.init_app(app)
     http.init_app(app)

@@ -11,7 +11,8 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from . import db
-from .models import AuditEvent
+from .models import (AnswerVersion, AuditEvent, ConsentRecord, SharingRecord,
+                     Summary)
 
 OK, DENIED, FAILED = "ok", "denied", "failed"
 
@@ -47,8 +48,16 @@ def record_alone(action: str, record=None, outcome: str = DENIED, **ids) -> None
         session.commit()
 
 
+# Records of record: once written, never changed (a new row says what changed). Only the
+# audit trail itself is never deleted either; the others go when a case is erased.
+NEVER_CHANGED = (AuditEvent, ConsentRecord, SharingRecord, AnswerVersion, Summary)
+
+
 @event.listens_for(Session, "before_flush")
 def _append_only(session, _context, _instances):
+    """The one flush listener: the audit trail and the records of record stay as written."""
     for obj in list(session.dirty) + list(session.deleted):
-        if isinstance(obj, AuditEvent) and (obj in session.deleted or session.is_modified(obj)):
+        if isinstance(obj, AuditEvent) and obj in session.deleted:
             raise PermissionError("audit_event is append-only")
+        if isinstance(obj, NEVER_CHANGED) and obj in session.dirty and session.is_modified(obj):
+            raise PermissionError(f"{obj.__tablename__} is append-only: add a new row instead")

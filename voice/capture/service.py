@@ -13,7 +13,7 @@ from pathlib import Path
 from flask import Flask, Response, abort, current_app, g, stream_with_context, url_for
 from sqlalchemy import select, update
 
-from .. import audit, db, policy, storage
+from .. import audit, db, events, policy, storage
 from ..auth import passwords, sessions
 from ..cases.service import cipher
 from ..models import (ICTG, Answer, AnswerVersion, CaptureSession, Case, User,
@@ -139,8 +139,10 @@ def unlock(capture: CaptureSession, secret: str) -> str:
 
 
 def finish(capture: CaptureSession) -> None:
+    """The child has finished: the session is ready for the advocate's review."""
     capture.finished_at = now()
     audit.record("session.finish", capture, case_id=capture.case_id)
+    events.session_finished.send(capture)
 
 
 # --- answers ---------------------------------------------------------------------------------

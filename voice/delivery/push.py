@@ -32,6 +32,8 @@ SESSION_READY_FOR_REVIEW = "session_ready_for_review"
 SUMMARY_ARRIVED = "summary_arrived"
 ENDPOINT_DISABLED = "endpoint_disabled"
 DELIVERY_GAVE_UP = "delivery_gave_up"
+SAFEGUARDING_ICTG, SAFEGUARDING_ADMIN = "safeguarding_concern", "safeguarding_concern_admin"
+_CONCERN = _l("A safeguarding concern was raised about a child. Sign in to voice to read it.")
 
 # Who hears of what, and the only words a push message carries.
 KINDS = {
@@ -40,6 +42,8 @@ KINDS = {
     SUMMARY_ARRIVED: (PANEL_MEMBER, _l("A summary has arrived for your agenda. Sign in to voice to read it.")),
     ENDPOINT_DISABLED: (ORG_ADMIN, _l("A case record endpoint was turned off because it answered "
                                       "that it is gone. Sign in to voice to check it.")),
+    SAFEGUARDING_ICTG: (ICTG, _CONCERN),
+    SAFEGUARDING_ADMIN: (ORG_ADMIN, _CONCERN),
     DELIVERY_GAVE_UP: (ORG_ADMIN, _l("voice could not deliver an event to your case record "
                                      "system after 3 days of trying. Sign in to voice to check it.")),
 }

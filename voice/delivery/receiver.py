@@ -17,9 +17,6 @@ see voice retry.
 """
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import os
 import re
@@ -28,6 +25,8 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from .. import signing
 
 TOLERANCE_SECONDS = 5 * 60
 MAX_BODY = 5 * 1024 * 1024
@@ -38,11 +37,6 @@ class Rejected(Exception):
     def __init__(self, status: int, reason: str):
         super().__init__(reason)
         self.status, self.reason = status, reason
-
-
-def _key(secret: str) -> bytes:
-    value = secret.removeprefix("whsec_")
-    return base64.b64decode(value + "=" * (-len(value) % 4))
 
 
 def verify(keys: list[bytes], headers, body: bytes, tolerance: int = TOLERANCE_SECONDS,
@@ -57,18 +51,8 @@ def verify(keys: list[bytes], headers, body: bytes, tolerance: int = TOLERANCE_S
         raise Rejected(400, "malformed webhook headers")
     if abs(clock() - int(timestamp)) > tolerance:
         raise Rejected(401, "timestamp too far from now")
-    signed = f"{webhook_id}.{timestamp}.".encode() + body
-    expected = [hmac.new(key, signed, hashlib.sha256).digest() for key in keys]
-    for item in signatures.split(" "):
-        version, _, value = item.partition(",")
-        if version != "v1":
-            continue
-        try:
-            given = base64.b64decode(value, validate=True)
-        except ValueError:
-            continue
-        if any(hmac.compare_digest(given, digest) for digest in expected):
-            return webhook_id
+    if signing.webhook_verified(keys, webhook_id, timestamp, body, signatures):
+        return webhook_id
     raise Rejected(401, "no matching signature")
 
 
@@ -79,7 +63,7 @@ class Receiver(ThreadingHTTPServer):
 
     def __init__(self, secrets: list[str], folder: str | os.PathLike, host: str = "127.0.0.1",
                  port: int = 0, fail_first: int = 0, tolerance: int = TOLERANCE_SECONDS):
-        self.keys = [_key(s) for s in secrets]
+        self.keys = [signing.webhook_key(s) for s in secrets]
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.fail_left = fail_first

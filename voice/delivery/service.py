@@ -8,19 +8,17 @@ event about a case has reached.
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app, has_request_context, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select, update
 
-from .. import audit, db
-from ..crypto import KeyDestroyed, load_kek, open_with_kek, seal_with_kek
+from .. import audit, db, keys, signing
+from ..cases.service import cipher
+from ..crypto import KeyDestroyed, open_with_kek, seal_with_kek
 from ..models import (CANCELLED, DELIVERED, FAILED, ORG_ADMIN, PANEL, PENDING, WEBHOOK, Case,
                       DeliveryAttempt, OutboxDelivery, OutboxEvent, User, WebhookEndpoint,
                       WorkerHeartbeat, new_id, now)
@@ -47,13 +45,13 @@ STATUS_COLOURS = {PENDING: "yellow", DELIVERED: "green", FAILED: "red", CANCELLE
 RETRY_DELAYS = (30, 120, 600, 3600, 6 * 3600, 12 * 3600)
 GIVE_UP_AFTER = timedelta(days=3)
 ROTATION_OVERLAP = timedelta(hours=24)
-SECRET_PREFIX = "whsec_"
+SECRET_PREFIX = signing.WEBHOOK_SECRET_PREFIX
 
 
 # --- events into the outbox ------------------------------------------------------------------
 
 def emit(event_type: str, panel_id: str, case_id: str, body: dict | None = None,
-         summary_id: str | None = None) -> OutboxEvent | None:
+         summary_id: str | None = None, base_url: str | None = None) -> OutboxEvent | None:
     """Queue an event for every endpoint of the panel that wants this type, on or off.
 
     Call it in the transaction of the change it reports: nothing is committed here, so the
@@ -61,7 +59,8 @@ def emit(event_type: str, panel_id: str, case_id: str, body: dict | None = None,
     (`summary_id`): its body is built when it is sent, through the panel's one door, so it never
     holds what the child has withdrawn by then. Any other event's `body` is its `data`, sealed
     under the case key when it may carry content. An endpoint that is off keeps its events
-    waiting until it is turned on. Returns the event, or None when no endpoint wants it.
+    waiting until it is turned on. `base_url` is where the service is reached: its media links
+    are signed under it. Returns the event, or None when no endpoint wants it.
     """
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {event_type}")
@@ -76,12 +75,11 @@ def emit(event_type: str, panel_id: str, case_id: str, body: dict | None = None,
         event_sequence=Case.event_sequence + 1).returning(Case.event_sequence)).scalar_one()
     event = OutboxEvent(id="msg_" + new_id(), type=event_type, panel_id=panel_id,
                         case_id=case_id, sequence=sequence, summary_id=summary_id,
-                        base_url=request.host_url if has_request_context() else None,
+                        base_url=base_url,
                         sealed=event_type in SEALED_EVENTS, created_at=moment)
     if summary_id is None:
         data = json.dumps(body, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
         if event.sealed:
-            from ..cases.service import cipher
             data = cipher(session.get(Case, case_id)).seal(event.id, "body", data)
         event.body = data
     session.add(event)
@@ -108,7 +106,6 @@ def stored_data(event: OutboxEvent, session) -> dict:
     has been erased."""
     body = event.body
     if event.sealed:
-        from ..cases.service import cipher
         case = session.get(Case, event.case_id) if event.case_id else None
         if case is None:
             raise KeyDestroyed(event.case_id or "")
@@ -130,35 +127,26 @@ def new_secret() -> str:
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
-def _kek() -> bytes:
-    return load_kek(current_app.config["KEY_ENCRYPTION_KEY"])
-
-
 def _seal_secret(endpoint_id: str, secret: str) -> bytes:
-    return seal_with_kek(_kek(), secret.encode(), f"webhook-secret:{endpoint_id}")
+    return seal_with_kek(keys.kek(), secret.encode(), f"webhook-secret:{endpoint_id}")
 
 
 def signing_secrets(endpoint: WebhookEndpoint, moment: datetime | None = None) -> list[str]:
     """The secrets to sign with now: the current one, and the previous one during a rotation."""
     moment = moment or now()
     purpose = f"webhook-secret:{endpoint.id}"
-    found = [open_with_kek(_kek(), endpoint.secret, purpose).decode()]
+    found = [open_with_kek(keys.kek(), endpoint.secret, purpose).decode()]
     if endpoint.previous_secret and endpoint.previous_until and endpoint.previous_until > moment:
-        found.append(open_with_kek(_kek(), endpoint.previous_secret, purpose).decode())
+        found.append(open_with_kek(keys.kek(), endpoint.previous_secret, purpose).decode())
     return found
 
 
-def signature(secret: str, webhook_id: str, timestamp: int, body: bytes) -> str:
-    key = base64.b64decode(secret.removeprefix(SECRET_PREFIX))
-    signed = f"{webhook_id}.{timestamp}.".encode() + body
-    return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
-
-
-def signed_headers(webhook_id: str, body: bytes, signing: list[str], timestamp: int) -> dict:
+def signed_headers(webhook_id: str, body: bytes, secrets_: list[str], timestamp: int) -> dict:
     return {
         "webhook-id": webhook_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": " ".join(signature(s, webhook_id, timestamp, body) for s in signing),
+        "webhook-signature": " ".join(signing.webhook_signature(s, webhook_id, timestamp, body)
+                                      for s in secrets_),
         "Content-Type": "application/json",
     }
 

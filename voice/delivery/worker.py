@@ -29,7 +29,7 @@ from ..crypto import KeyDestroyed
 from ..models import (CANCELLED, DELIVERED, FAILED, ORG_ADMIN, PENDING, PUSH, DeliveryAttempt,
                       Notification, OutboxDelivery, PushSubscription, Summary, User,
                       WebhookEndpoint, WorkerHeartbeat, now)
-from ..review.service import for_panel
+from ..summary import door
 from . import outbound, push, service
 
 D = OutboxDelivery
@@ -130,14 +130,13 @@ class _Skip(Exception):
 
 
 def _summary_data(event) -> dict:
-    """The summary as the panel may have it at this moment (the panel's one door), with media
-    links signed now, so they are valid for a day from the send."""
-    app = current_app._get_current_object()
-    with app.app_context(), app.test_request_context(base_url=event.base_url or "http://localhost/"):
+    """The summary as the panel may have it at this moment (the panel's one door), read in a
+    unit of work of its own, with media links signed now: valid for a day from the send."""
+    with current_app.app_context():
         summary = db.session().get(Summary, event.summary_id)
         if summary is None:
             raise KeyDestroyed(event.case_id or "")
-        return for_panel(summary)
+        return door.for_panel(summary, base_url=event.base_url or "http://localhost/")
 
 
 def event_body(event, session) -> bytes:

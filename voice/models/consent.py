@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, LargeBinary, String, event
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy import ForeignKey, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, new_id, now
 from .capture import Answer, CaptureSession
@@ -68,11 +68,3 @@ class SharingRecord(Base):
 
     answer: Mapped[Answer] = relationship()
     recorded_by: Mapped[User | None] = relationship()
-
-
-@event.listens_for(Session, "before_flush")
-def _append_only(session, _context, _instances):
-    from .capture import AnswerVersion
-    for obj in session.dirty:
-        if isinstance(obj, (ConsentRecord, SharingRecord, AnswerVersion)) and session.is_modified(obj):
-            raise PermissionError(f"{obj.__tablename__} is append-only: add a new row instead")

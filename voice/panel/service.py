@@ -1,7 +1,7 @@
 """The panel's side: the agenda, read receipts, the panel's reference, the outcome and message
 for the child, the ICTG's record that the child was told, chairs, and the evaluation figures.
 
-Everything a panel member sees of a summary comes from `review.service.for_panel`.
+Everything a panel member sees of a summary comes from `summary.door.for_panel`.
 """
 from __future__ import annotations
 
@@ -14,37 +14,24 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit, db
+from .. import audit, db, events
 from ..cases.service import cipher
 from ..consent import service as consent
-from ..delivery import push
 from ..models import (PANEL, PANEL_MEMBER, PROVIDER, SERVICE_ADMIN, SHARE_PANEL, SHARE_WORDS,
                       Answer, AnswerVersion, CaptureSession, Case, Outcome, PanelChair,
                       PanelReference, ReadReceipt, Summary, User, new_id, now)
-from ..review import service as review
+from ..summary import door
 
 REFERENCE_MAX = 100
+TEXT_MAX = 10000
 FEWER_THAN = 5  # a figure about fewer children than this is not shown
 
 
 # --- the panel's reference -------------------------------------------------------------------
 
-def _reference_row(case_id: str, panel_id: str) -> PanelReference | None:
-    return db.session().scalar(select(PanelReference).where(
-        PanelReference.case_id == case_id, PanelReference.panel_id == panel_id))
-
-
-def reference_for(case_id: str, panel_id: str) -> str | None:
-    row = _reference_row(case_id, panel_id)
-    if row is None:
-        return None
-    case = db.session().get(Case, case_id)
-    return cipher(case).open_text(row.id, "reference", row.reference)
-
-
 def set_reference(summary: Summary, user: User, reference: str) -> None:
     reference = reference.strip()[:REFERENCE_MAX]
-    row = _reference_row(summary.case_id, summary.panel_id)
+    row = door.reference_row(summary.case_id, summary.panel_id)
     if row is None:
         row = PanelReference(id=new_id(), case_id=summary.case_id, panel_id=summary.panel_id)
         db.session().add(row)
@@ -159,7 +146,7 @@ def agenda(user: User) -> list[AgendaDate]:
         Outcome.panel_id == user.org_id)))
     dates: dict = {}
     for summary in latest.values():
-        document = review.for_panel(summary, links=False)
+        document = door.for_panel(summary)
         audit.record("summary.read_name", summary)
         withdrawn = sum(1 for item in document["items"] if item["withdrawn"])
         row = AgendaRow(summary, document["child"]["called"], document["case"]["panel_reference"],
@@ -189,12 +176,10 @@ def record_outcome(summary: Summary, user: User, decision: str, considered: str,
                       summary_id=summary.id, recorded_by_id=user.id, recorded_at=now())
     seal = cipher(case)
     for name, value in zip(OUTCOME_FIELDS, (decision, considered, message)):
-        setattr(outcome, name, seal.seal(outcome.id, name, value.strip()[:review.TEXT_MAX]))
+        setattr(outcome, name, seal.seal(outcome.id, name, value.strip()[:TEXT_MAX]))
     db.session().add(outcome)
     audit.record("panel.outcome", outcome)
-    if case.ictg_id:
-        push.notify([case.ictg_id], push.FEEDBACK_ARRIVED, target="cases.show",
-                    target_args={"case_id": case.id})
+    events.feedback_recorded.send(outcome)
     return outcome
 
 
@@ -244,7 +229,7 @@ def record_feedback(outcome: Outcome, user: User, how: str, note: str) -> None:
     outcome.feedback_at, outcome.feedback_by_id, outcome.feedback_how = now(), user.id, how
     if note and note.strip():
         outcome.feedback_note = cipher(db.session().get(Case, outcome.case_id)).seal(
-            outcome.id, "feedback_note", note.strip()[:review.TEXT_MAX])
+            outcome.id, "feedback_note", note.strip()[:TEXT_MAX])
     audit.record("panel.feedback", outcome)
 
 

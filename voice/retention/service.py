@@ -20,9 +20,8 @@ from datetime import date, timedelta
 from flask import current_app
 from sqlalchemy import delete, func, select, update
 
-from .. import audit, db, storage
+from .. import audit, db, events, storage
 from ..crypto import load_kek, open_with_kek, seal_with_kek
-from ..delivery import service as delivery
 from ..models import Base, Case, Organisation, User, now
 
 log = logging.getLogger(__name__)
@@ -149,7 +148,7 @@ def erase(case_id: str, by: User | None, why: str) -> bool:
     audit.record("case.erase", case, actor_id=by.id if by else None,
                  org_id=by.org_id if by else case.provider_id)
     # Receivers of the case's summaries hear of the erasure; commits with it or not at all.
-    delivery.emit_case_erased(case)
+    events.case_erased.send(case)
     session.commit()
     if sqlite:
         _checkpoint_sqlite()

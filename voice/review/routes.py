@@ -11,10 +11,15 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from .. import audit, db, policy
+from .. import audit, db, i18n, policy
 from ..capture import service as capture
 from ..models import PANEL_MEMBER, PROVENANCES, AnswerVersion, Case, Summary
+from ..panel import service as panel
+from ..panel.forms import ReferenceForm
 from ..policy import guard, public
+from ..summary import door
+from ..summary.document import schema as summary_schema
+from ..summary.document import summaries_of
 from . import service
 from .forms import ConcernForm, SendBackForm, WithdrawForm
 
@@ -48,7 +53,6 @@ def _consent_text(consent: dict) -> str:
     how = consent.get("given_how")
     text = str(CONSENT_HOW_LABELS.get(how, _l("Agreed")))
     if how == "interpreter" and consent.get("interpreter_language"):
-        from .. import i18n
         text = _("%(how)s (%(language)s)", how=text,
                  language=i18n.language_name(consent["interpreter_language"]))
     understood = consent.get("understood")
@@ -112,7 +116,7 @@ def review(case):
         errors=[{"text": str(message), "href": f"#{anchor}"} for anchor, message in errors],
         problems={anchor: str(message) for anchor, message in errors},
         provenances=PROVENANCES, private=service.private_count(case),
-        sessions=service.finished_sessions(case), summaries=service.summaries_of(case)), status
+        sessions=service.finished_sessions(case), summaries=summaries_of(case)), status
 
 
 @bp.route("/cases/<case_id>/review/send-back", methods=["GET", "POST"])
@@ -176,8 +180,7 @@ def withdraw(case):
 
 def _opened(summary: Summary) -> dict:
     """The summary as this person may have it; the read is audited and a receipt kept."""
-    from ..panel import service as panel
-    document = service.for_panel(summary)
+    document = door.for_panel(summary, base_url=request.host_url)
     audit.record("summary.read", summary)
     panel.record_read(summary, g.user)
     return document
@@ -186,8 +189,6 @@ def _opened(summary: Summary) -> dict:
 @bp.route("/summaries/<summary_id>")
 @guard("summary.read", Summary, arg="summary_id", as_="summary")
 def summary(summary):
-    from ..panel import service as panel
-    from ..panel.forms import ReferenceForm
     document = _opened(summary)
     member = g.user.role == PANEL_MEMBER
     form = None
@@ -215,13 +216,12 @@ def summary_json(summary):
     return Response(body, mimetype="application/json")
 
 
-@bp.route("/summaries/<summary_id>/media/<version_id>")
+@bp.route(door.MEDIA_ROUTE)
 @guard("summary.read", Summary, arg="summary_id", as_="summary")
 def media(summary, version_id):
-    signed = service.media_signature_ok(request.script_root + request.path,
-                                        request.args.get("expires"),
-                                        request.args.get("signature"))
-    if not signed or not service.media_allowed(summary, version_id):
+    signed = door.media_signature_ok(summary.id, version_id, request.args.get("expires"),
+                                     request.args.get("signature"))
+    if not signed or not door.media_allowed(summary, version_id):
         audit.record_alone("summary.media", summary, audit.DENIED)
         abort(404)
     version = db.session().get(AnswerVersion, version_id)
@@ -233,5 +233,5 @@ def media(summary, version_id):
 @bp.route("/schemas/child-views-summary/1.json")
 @public
 def schema():
-    return Response(json.dumps(service.schema(), ensure_ascii=False, indent=2),
+    return Response(json.dumps(summary_schema(), ensure_ascii=False, indent=2),
                     mimetype="application/schema+json")
