@@ -67,6 +67,7 @@ def demo_app(folder: Path):
         questionnaire = capture.choices_for(case)[0]
         sitting = capture.start(case, ictg, questionnaire, CHILD_LANGUAGE, "ICTG and interpreter",
                                 None)
+        capture.lock_device(sitting, g.auth_session)
         consent.record_consent(sitting, ictg, True, "interpreter", CHILD_LANGUAGE, "yes",
                                "ICTG and interpreter")
         session.commit()

@@ -249,7 +249,7 @@ def device(app, world: World, capture_id: str) -> str:
         g.user = ictg
         g.auth_session = session.scalar(select(AuthSession).where(
             AuthSession.token_hash == sessions._hash(token)))
-        capture.lock_device(session.get(CaptureSession, capture_id))
+        capture.lock_device(session.get(CaptureSession, capture_id), g.auth_session)
         session.commit()
     return token
 

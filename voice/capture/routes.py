@@ -7,11 +7,15 @@ permission-checked media route. Child pages (under /child/<session id>/, declare
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from .. import audit, db, i18n
+from ..auth import sessions
+from ..http import media_response
 from ..models import AnswerVersion, CaptureSession, Case
 from ..policy import allowed, child, guard
 from . import media, service
@@ -21,11 +25,22 @@ from .forms import StartSessionForm
 bp = Blueprint("capture", __name__, cli_group=None)
 
 
+def prompt_audio(step, language: str) -> str | None:
+    """The recorded prompt for a step in this language, when the questionnaire has one on disk."""
+    if not step.audio:
+        return None
+    for extension in ("mp3", "ogg", "webm", "m4a"):
+        relative = f"audio/{language}/{step.audio}.{extension}"
+        if (Path(current_app.static_folder) / relative).is_file():
+            return url_for("static", filename=relative)
+    return None
+
+
 @bp.record_once
 def _setup(state):
-    service.init_app(state.app)
+    service.questionnaires()  # a broken questionnaire stops start-up
     state.app.jinja_env.globals.update(
-        picture=pictograms.url, picture_label=pictograms.label, prompt_audio=service.prompt_audio,
+        picture=pictograms.url, picture_label=pictograms.label, prompt_audio=prompt_audio,
         capture_sessions_for=service.for_case,
         capture_may=lambda action, record: allowed(g.get("user"), action, record))
 
@@ -66,6 +81,7 @@ def start(case):
     if form.validate_on_submit():
         capture = service.start(case, g.user, service.questionnaires()[form.questionnaire.data],
                                 form.language.data, form.present.data, form.pin.data or None)
+        service.lock_device(capture, g.auth_session)
         return redirect(url_for("consent.ask", session_id=capture.id))
     return render_template("capture/start.html", form=form, case=case), 400 if form.errors else 200
 
@@ -90,14 +106,14 @@ def session(capture):
 @bp.route("/sessions/<session_id>/resume", methods=["POST"])
 @guard("session.resume", CaptureSession, arg="session_id", as_="capture")
 def resume(capture):
-    service.lock_device(capture)
+    service.lock_device(capture, g.auth_session)
     return redirect(url_for("capture.child_start", session_id=capture.id))
 
 
 @bp.route("/media/<version_id>")
 @guard("answer.media", AnswerVersion, arg="version_id", as_="version")
 def media_file(version):
-    return service.media_response(version)
+    return media_response(version)
 
 
 # --- child mode ------------------------------------------------------------------------------
@@ -232,7 +248,7 @@ def child_media(capture, version_id):
     version = db.session().get(AnswerVersion, version_id)
     if version is None or version.answer.session_id != capture.id:
         abort(404)
-    return service.media_response(version)
+    return media_response(version)
 
 
 @bp.route("/child/<session_id>/stop")
@@ -279,7 +295,9 @@ def leave(capture):
     i18n.refresh()
     error = None
     if request.method == "POST":
-        outcome = service.unlock(capture, request.form.get("secret", ""))
+        outcome = service.unlock(capture, g.auth_session, request.form.get("secret", ""))
+        if outcome == "ended":
+            sessions.end_current()
         db.session().commit()
         if outcome == "ok":
             return redirect(url_for("capture.session", session_id=capture.id))

@@ -7,16 +7,16 @@ language used. Media are cleaned (see media.py) and sealed into storage as a str
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from functools import lru_cache
 
-from flask import Flask, Response, abort, current_app, g, stream_with_context, url_for
 from sqlalchemy import select, update
 
 from .. import audit, db, events, policy, storage
-from ..auth import passwords, sessions
+from ..auth import passwords
 from ..cases.service import cipher
-from ..models import (ICTG, Answer, AnswerVersion, CaptureSession, Case, User,
+from ..models import (ICTG, Answer, AnswerVersion, AuthSession, CaptureSession, Case, User,
                       new_id, now)
 from . import media
 from .questionnaire import Questionnaire, Step, for_age_band, load_all
@@ -31,13 +31,11 @@ class NoConsent(Exception):
 
 # --- questionnaires --------------------------------------------------------------------------
 
-def init_app(app: Flask) -> None:
-    """Load and check every questionnaire; a broken file stops start-up."""
-    app.extensions["voice.questionnaires"] = load_all()
-
-
+@lru_cache(maxsize=1)
 def questionnaires() -> dict[str, Questionnaire]:
-    return current_app.extensions["voice.questionnaires"]
+    """Every questionnaire, loaded and checked once (the app factory loads them at start-up, so
+    a broken file stops it)."""
+    return load_all()
 
 
 def questionnaire_of(capture: CaptureSession) -> Questionnaire:
@@ -95,13 +93,13 @@ def start(case: Case, user: User, questionnaire: Questionnaire, language: str, p
     capture.present = cipher(case).seal(capture.id, "present", present.strip())
     db.session().add(capture)
     audit.record("session.start", capture, case_id=case.id)
-    lock_device(capture)
     return capture
 
 
-def lock_device(capture: CaptureSession) -> None:
-    """Hand the device to the child: from now on it shows only this session's pages."""
-    g.auth_session.child_session_id = capture.id
+def lock_device(capture: CaptureSession, device: AuthSession) -> None:
+    """Hand the device (its sign-in session) to the child: from now on it shows only this
+    session's pages."""
+    device.child_session_id = capture.id
     capture.wrong_unlocks = 0
     audit.record("session.hand_over", capture, case_id=capture.case_id)
 
@@ -110,10 +108,11 @@ def present_at_start(capture: CaptureSession) -> str:
     return cipher(capture.case).open_text(capture.id, "present", capture.present) or ""
 
 
-def unlock(capture: CaptureSession, secret: str) -> str:
+def unlock(capture: CaptureSession, device: AuthSession, secret: str) -> str:
     """Leave child mode with the session PIN or the ICTG's password: "ok", "wrong" or "ended".
 
-    The fifth wrong try in a row signs the device out instead of letting guessing go on.
+    The fifth wrong try in a row ends instead of letting guessing go on: the caller signs the
+    device out.
     """
     user = capture.started_by
     secret = (secret or "")[:128]
@@ -122,7 +121,7 @@ def unlock(capture: CaptureSession, secret: str) -> str:
                              or passwords.verify(user.password_hash, secret))
     session = db.session()
     if good:
-        g.auth_session.child_session_id = None
+        device.child_session_id = None
         capture.wrong_unlocks = 0
         audit.record("session.leave", capture, case_id=capture.case_id)
         return "ok"
@@ -133,7 +132,6 @@ def unlock(capture: CaptureSession, secret: str) -> str:
     if capture.wrong_unlocks >= UNLOCK_TRIES:
         capture.wrong_unlocks = 0
         audit.record("session.leave_locked_out", capture, audit.FAILED, case_id=capture.case_id)
-        sessions.end_current()
         return "ended"
     return "wrong"
 
@@ -250,34 +248,17 @@ def history(capture: CaptureSession) -> list[tuple[Step, Answer, list[tuple[Answ
     return rows
 
 
-def prompt_audio(step: Step, language: str) -> str | None:
-    """The recorded prompt for a step in this language, when the questionnaire has one on disk."""
-    if not step.audio:
-        return None
-    for extension in ("mp3", "ogg", "webm", "m4a"):
-        relative = f"audio/{language}/{step.audio}.{extension}"
-        if (Path(current_app.static_folder) / relative).is_file():
-            return url_for("static", filename=relative)
-    return None
-
-
 # --- media -----------------------------------------------------------------------------------
 
 _EXTENSIONS = {"audio/webm": "webm", "audio/ogg": "ogg", "audio/mp4": "m4a", "audio/mpeg": "mp3",
                "audio/wav": "wav", "image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 
 
-def media_response(version: AnswerVersion) -> Response:
-    """The decrypted file of an answer version, streamed; the read is audited."""
+def media_file(version: AnswerVersion) -> tuple[Iterator[bytes], str]:
+    """The decrypted file of an answer version, as chunks, and a file name without content;
+    the read is audited. Raises LookupError when the version has no file."""
     if version.media_file_id is None:
-        abort(404)
+        raise LookupError(version.id)
     audit.record("answer.media_read", version, case_id=version.case_id)
     chunks = storage.read(cipher(version.case), version.case_id, version.media_file_id)
-    response = Response(stream_with_context(chunks), mimetype=version.media_type)
-    name = f"{version.form}.{_EXTENSIONS.get(version.media_type, 'bin')}"
-    response.headers["Content-Disposition"] = f'inline; filename="{name}"'
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "no-store"
-    if version.media_bytes is not None:
-        response.headers["Content-Length"] = str(version.media_bytes)
-    return response
+    return chunks, f"{version.form}.{_EXTENSIONS.get(version.media_type, 'bin')}"

@@ -3,16 +3,15 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import current_app
 from sqlalchemy import or_, select
 
-from .. import audit, db
-from ..crypto import CaseCipher, load_kek, new_wrapped_key
+from .. import audit, db, keys
+from ..crypto import CaseCipher, new_wrapped_key
 from ..models import ADVOCATE, ICTG, ORG_ADMIN, Case, Organisation, User, new_id
 
 
 def cipher(case: Case) -> CaseCipher:
-    return CaseCipher(load_kek(current_app.config["KEY_ENCRYPTION_KEY"]), case.id, case.wrapped_key)
+    return CaseCipher(keys.kek(), case.id, case.wrapped_key)
 
 
 def create(provider: Organisation, panel: Organisation, name: str, age_band: str,
@@ -22,7 +21,7 @@ def create(provider: Organisation, panel: Organisation, name: str, age_band: str
     case = Case(id=case_id, provider_id=provider.id, panel_id=panel.id, age_band=age_band,
                 languages=languages, ictg_id=ictg.id if ictg else None,
                 advocate_id=advocate.id if advocate else None, panel_date=panel_date,
-                wrapped_key=new_wrapped_key(load_kek(current_app.config["KEY_ENCRYPTION_KEY"]),
+                wrapped_key=new_wrapped_key(keys.kek(),
                                             case_id))
     case.name = cipher(case).seal(case.id, "name", name.strip())
     db.session().add(case)

@@ -20,8 +20,8 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 
-from .. import db
-from ..crypto import load_kek, open_with_kek, seal_with_kek
+from .. import db, keys
+from ..crypto import open_with_kek, seal_with_kek
 from ..i18n import STAFF_LANGUAGES
 from ..models import (ADVOCATE, ICTG, ORG_ADMIN, PANEL_MEMBER, PUSH, Notification, OutboxDelivery,
                       PushSubscription, User, new_id, now)
@@ -151,7 +151,7 @@ def subscribe(user: User, endpoint: str, p256dh: str, auth: str, device: str = "
     subscription = found or PushSubscription(id=new_id(), user_id=user.id, endpoint=endpoint,
                                              endpoint_hash=_endpoint_hash(endpoint))
     subscription.p256dh = p256dh
-    subscription.auth = seal_with_kek(_kek(), secret, f"push-auth:{subscription.id}")
+    subscription.auth = seal_with_kek(keys.kek(), secret, f"push-auth:{subscription.id}")
     subscription.device = (device or "").strip()[:100]
     session.add(subscription)
     return subscription
@@ -179,14 +179,10 @@ def device_hashes(user: User) -> list[str]:
 
 
 def subscription_info(subscription: PushSubscription) -> dict:
-    auth = open_with_kek(_kek(), subscription.auth, f"push-auth:{subscription.id}")
+    auth = open_with_kek(keys.kek(), subscription.auth, f"push-auth:{subscription.id}")
     return {"endpoint": subscription.endpoint,
             "keys": {"p256dh": subscription.p256dh,
                      "auth": base64.urlsafe_b64encode(auth).decode().rstrip("=")}}
-
-
-def _kek() -> bytes:
-    return load_kek(current_app.config["KEY_ENCRYPTION_KEY"])
 
 
 # --- VAPID -----------------------------------------------------------------------------------

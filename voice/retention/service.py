@@ -17,11 +17,10 @@ import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from flask import current_app
 from sqlalchemy import delete, func, select, update
 
-from .. import audit, db, events, storage
-from ..crypto import load_kek, open_with_kek, seal_with_kek
+from .. import audit, db, events, keys, storage
+from ..crypto import open_with_kek, seal_with_kek
 from ..models import Base, Case, Organisation, User, now
 
 log = logging.getLogger(__name__)
@@ -37,18 +36,14 @@ class OnLegalHold(Exception):
     """The case is on legal hold: it can be neither erased nor purged."""
 
 
-def _kek() -> bytes:
-    return load_kek(current_app.config["KEY_ENCRYPTION_KEY"])
-
-
 def _seal_reason(case_id: str, field: str, reason: str) -> bytes:
-    return seal_with_kek(_kek(), reason.strip().encode(), f"case:{case_id}:{field}")
+    return seal_with_kek(keys.kek(), reason.strip().encode(), f"case:{case_id}:{field}")
 
 
 def reason(case: Case, field: str) -> str | None:
     """An admin's recorded reason ("legal_hold_reason" or "erase_reason"), opened."""
     blob = getattr(case, field)
-    return None if blob is None else open_with_kek(_kek(), blob, f"case:{case.id}:{field}").decode()
+    return None if blob is None else open_with_kek(keys.kek(), blob, f"case:{case.id}:{field}").decode()
 
 
 # --- closing and retention --------------------------------------------------------------------

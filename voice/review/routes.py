@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from .. import audit, db, i18n, policy
-from ..capture import service as capture
+from ..http import media_response
 from ..models import PANEL_MEMBER, PROVENANCES, AnswerVersion, Case, Summary
 from ..panel import service as panel
 from ..panel.forms import ReferenceForm
@@ -227,7 +227,7 @@ def media(summary, version_id):
     version = db.session().get(AnswerVersion, version_id)
     if version is None or version.case_id != summary.case_id:
         abort(404)
-    return capture.media_response(version)
+    return media_response(version)
 
 
 @bp.route("/schemas/child-views-summary/1.json")
