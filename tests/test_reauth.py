@@ -48,6 +48,7 @@ def _confirm_it_is_you(page, person, back: str, pending: bool = True, step: int 
     page.wait_for_url(re.compile(r"/reauth\?next=/"))
     assert page.get_by_role("heading", level=1).inner_text() == "Confirm it is you"
     assert page.get_by_text("Nothing has been changed yet").count() == (1 if pending else 0)
+    assert_accessible(page)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Code").fill(pyotp.TOTP(person.secret).at(time.time() + 30 * step))
     page.get_by_role("button", name="Confirm it is you").click()
@@ -61,19 +62,25 @@ def _user(app, person) -> User:
         return user
 
 
+def _act_when_stale(app, page, base, person, back, act) -> None:
+    """On the page `back`, past the five minutes, take the action `act`: the person is asked to
+    confirm it is them, then is back on `back`, where the caller checks nothing changed yet."""
+    _signed_in(app, page, base, person)
+    page.goto(base + back)
+    _stale(app)
+    act()
+    _confirm_it_is_you(page, person, back)
+
+
 def test_changing_a_role(app, world, live_server, page):
     admin, person = world.people["org_admin.p1"], world.people["ictg.p1"]
-    back = f"/organisation/people/{person.id}"
-    _signed_in(app, page, live_server.url, admin)
-    page.goto(live_server.url + back)
-    _stale(app)
-    page.get_by_label("Advocate").check()
-    page.get_by_role("button", name="Change role").click()
-    assert_accessible(page)
-    _confirm_it_is_you(page, admin, back)
+
+    def act():
+        page.get_by_label("Advocate").check()
+        page.get_by_role("button", name="Change role").click()
+    _act_when_stale(app, page, live_server.url, admin, f"/organisation/people/{person.id}", act)
     assert _user(app, person).role == "ictg"
-    page.get_by_label("Advocate").check()
-    page.get_by_role("button", name="Change role").click()
+    act()
     assert page.get_by_text("Role changed.").is_visible()
     assert _user(app, person).role == "advocate"
     assert page.js_errors == []
@@ -81,14 +88,10 @@ def test_changing_a_role(app, world, live_server, page):
 
 def test_turning_off_an_account(app, world, live_server, page):
     admin, person = world.people["org_admin.p1"], world.people["ictg.p1"]
-    back = f"/organisation/people/{person.id}"
-    _signed_in(app, page, live_server.url, admin)
-    page.goto(live_server.url + back)
-    _stale(app)
-    page.get_by_role("button", name="Turn off this account").click()
-    _confirm_it_is_you(page, admin, back)
+    act = page.get_by_role("button", name="Turn off this account").click
+    _act_when_stale(app, page, live_server.url, admin, f"/organisation/people/{person.id}", act)
     assert _user(app, person).active
-    page.get_by_role("button", name="Turn off this account").click()
+    act()
     assert page.get_by_text("Account turned off").is_visible()
     assert not _user(app, person).active
 
@@ -176,27 +179,19 @@ def _endpoint(app, world, active=True) -> str:
 
 def test_rotating_a_signing_secret(app, world, live_server, page):
     admin, endpoint_id = world.people["org_admin.n1"], _endpoint(app, world)
-    back = f"/organisation/endpoints/{endpoint_id}"
-    _signed_in(app, page, live_server.url, admin)
-    page.goto(live_server.url + back)
-    _stale(app)
-    page.get_by_role("button", name="Rotate the signing secret").click()
-    _confirm_it_is_you(page, admin, back)
+    act = page.get_by_role("button", name="Rotate the signing secret").click
+    _act_when_stale(app, page, live_server.url, admin, f"/organisation/endpoints/{endpoint_id}", act)
     assert _endpoints(app)[0].previous_secret is None
-    page.get_by_role("button", name="Rotate the signing secret").click()
+    act()
     assert page.locator("[data-signing-secret]").inner_text().startswith("whsec_")
     assert _endpoints(app)[0].previous_secret is not None
 
 
 def test_turning_an_endpoint_on(app, world, live_server, page):
     admin, endpoint_id = world.people["org_admin.n1"], _endpoint(app, world, active=False)
-    back = f"/organisation/endpoints/{endpoint_id}"
-    _signed_in(app, page, live_server.url, admin)
-    page.goto(live_server.url + back)
-    _stale(app)
-    page.get_by_role("button", name="Turn on").click()
-    _confirm_it_is_you(page, admin, back)
+    act = page.get_by_role("button", name="Turn on").click
+    _act_when_stale(app, page, live_server.url, admin, f"/organisation/endpoints/{endpoint_id}", act)
     assert not _endpoints(app)[0].active
-    page.get_by_role("button", name="Turn on").click()
+    act()
     assert page.get_by_text("Endpoint turned on").is_visible()
     assert _endpoints(app)[0].active
