@@ -2,16 +2,20 @@
 from __future__ import annotations
 
 import re
+import statistics
 import time
 from datetime import timedelta
+from urllib.parse import quote
 
 import pyotp
 from sqlalchemy import func, select
 
 from voice import db
+from voice.auth import passwords, service
 from voice.models import AuditEvent, AuthSession, Invitation, RecoveryCode, User, now
 
-from .conftest import PASSWORD, as_person, post_form, sign_in
+from .conftest import PASSWORD, as_person, csrf_token, post_form, sign_in
+from .test_capture import start_session
 
 
 def _invite(app, client, world, email="new.person@example.org", role="ictg"):
@@ -231,13 +235,17 @@ def test_role_change_needs_fresh_password_and_code(app, client, world):
         db.session().commit()
     page = f"/organisation/people/{target.id}"
     response = post_form(client, f"{page}/role", {"role": "advocate"}, page=page)
-    assert response.status_code == 302 and response.location.startswith("/reauth")
+    # Asked to confirm it is them, then brought back to the page the form was on.
+    assert response.status_code == 302 and response.location == f"/reauth?next={page}"
     with app.app_context():
         assert db.session().get(User, target.id).role == "ictg"
-    wrong = post_form(client, "/reauth", {"password": PASSWORD, "code": "000000"})
+    reauth = client.get(response.location)
+    assert "Nothing has been changed yet" in reauth.text and "advocate" not in response.location
+    wrong = post_form(client, response.location, {"password": PASSWORD, "code": "000000"})
     assert wrong.status_code == 400
     code = pyotp.TOTP(admin.secret).at(time.time() + 30)
-    assert post_form(client, "/reauth", {"password": PASSWORD, "code": code}).status_code == 302
+    done = post_form(client, response.location, {"password": PASSWORD, "code": code})
+    assert done.status_code == 302 and done.location == page
     assert post_form(client, f"{page}/role", {"role": "advocate"}, page=page).status_code == 302
     with app.app_context():
         assert db.session().get(User, target.id).role == "advocate"
@@ -249,3 +257,106 @@ def test_missing_csrf_token_changes_nothing(app, client, world):
     assert response.status_code == 400
     assert "The form had expired" in response.text
     assert _count(app, Invitation) == 0
+
+
+def test_sign_in_takes_as_long_for_an_unknown_or_locked_account_as_for_a_wrong_password(
+        app, client, world):
+    # The production Argon2 cost (tests normally use a lower one), as in a process that started
+    # with it; no lock in the way of timing.
+    app.config.update(ARGON2_TIME_COST=3, ARGON2_MEMORY_KIB=65536, LOCKOUT_ATTEMPTS=10_000)
+    passwords._DUMMY.clear()
+    real, locked = world.people["ictg.p1"], world.people["advocate.p1"]
+    with app.app_context():
+        db.session().get(User, real.id).password_hash = passwords.hash_password(PASSWORD)
+        db.session().get(User, locked.id).locked_until = now() + timedelta(minutes=15)
+        db.session().commit()
+    emails = {"unknown email": "nobody@example.org", "locked account": locked.email,
+              "wrong password": real.email}
+    token = csrf_token(client, "/sign-in")
+    took = {name: [] for name in emails}
+    # CPU time, not wall time: the same work, without the noise of other processes on the machine.
+    for round_ in range(10):
+        names = list(emails)[round_ % 3:] + list(emails)[:round_ % 3]  # alternate the order
+        for name in names:
+            start = time.process_time()
+            response = client.post("/sign-in", data={"csrf_token": token, "email": emails[name],
+                                                     "password": "not the password at all"})
+            if round_:  # the first round warms up
+                took[name].append(time.process_time() - start)
+            assert response.status_code == 400
+    medians = {name: statistics.median(times) for name, times in took.items()}
+    assert max(medians.values()) <= 1.2 * min(medians.values()), medians
+
+
+def _lock(client, person):
+    """Five wrong passwords for person's email, from someone else's browser."""
+    for _ in range(5):
+        post_form(client, "/sign-in", {"email": person.email, "password": "not the password"})
+
+
+def test_a_lock_ends_the_accounts_sessions_and_says_why(app, world):
+    person = world.people["ictg.p1"]
+    phone, laptop, attacker = app.test_client(), app.test_client(), app.test_client()
+    as_person(app, phone, person)
+    as_person(app, laptop, person)
+    assert phone.get("/cases/").status_code == 200
+    token = csrf_token(laptop, "/account")  # the laptop has the account page open
+    _lock(attacker, person)
+    page = phone.get("/cases/")
+    assert page.status_code == 403
+    assert "Your account is locked" in page.text and "too many wrong tries" in page.text
+    assert phone.get("/cases/").location.endswith("/sign-in")  # that session is gone
+    # The laptop is told at its next request too, even one sending a form, and even when that
+    # comes after the 15 minutes of the lock: 20 minutes ago it was signed in, 17 minutes ago
+    # last used, 16 minutes ago the account was locked.
+    with app.app_context():
+        db.session().get(User, person.id).locked_until = now() - timedelta(minutes=1)
+        for row in db.session().scalars(select(AuthSession)):
+            row.created_at = now() - timedelta(minutes=20)
+            row.last_seen_at = now() - timedelta(minutes=17)
+        db.session().commit()
+    sent = laptop.post("/account/language", data={"csrf_token": token, "locale": "cy"})
+    assert sent.status_code == 403 and "Your account is locked" in sent.text
+    with app.app_context():
+        assert db.session().get(User, person.id).locale is None
+    assert _count(app, AuthSession) == 0
+    # Signing in again afterwards works as usual.
+    sign_in(phone, person)
+    assert phone.get("/cases/").status_code == 200
+
+
+def test_a_lock_from_wrong_reauthentication_says_why(app, client, world):
+    person = world.people["org_admin.p1"]
+    as_person(app, client, person)
+    for _ in range(5):
+        response = post_form(client, "/reauth", {"password": "not the password", "code": "000000"})
+    assert response.status_code == 403 and "Your account is locked" in response.text
+    assert client.get("/cases/").location.endswith("/sign-in")
+
+
+def test_a_lock_asks_the_child_holding_the_device_to_hand_it_back(app, world):
+    device, attacker = app.test_client(), app.test_client()
+    session_id = start_session(app, device, world, language="ar")
+    _lock(attacker, world.people["ictg.p1"])
+    page = device.get(f"/child/{session_id}/consent")
+    assert page.status_code == 403 and 'lang="ar"' in page.text
+    assert "الرجاء إعادة الهاتف إلى الوصيّ عليك." in page.text
+    assert "locked" not in page.text and "/cases" not in page.text
+    assert device.get(f"/child/{session_id}/consent").location.endswith("/sign-in")
+
+
+def test_no_redirect_to_another_site_after_signing_in_or_reauthenticating(app, client, world):
+    person = world.people["org_admin.p1"]
+    elsewhere = ["/\\example.org/x", "/\\/example.org", "//example.org/x", "https://example.org/",
+                 "javascript:alert(1)"]
+    post_form(client, "/sign-in", {"email": person.email, "password": PASSWORD})
+    done = post_form(client, f"/sign-in/code?next={quote(elsewhere[0])}",
+                     {"code": pyotp.TOTP(person.secret).now()}, page="/sign-in/code")
+    assert done.status_code == 302 and done.location == "/cases/"
+    with app.app_context():
+        codes = service.new_recovery_codes(db.session().get(User, person.id))
+        db.session().commit()
+    for target, code in zip(elsewhere, codes):
+        url = f"/reauth?next={quote(target, safe='')}"
+        response = post_form(client, url, {"password": PASSWORD, "code": code})
+        assert response.status_code == 302 and response.location == "/account", target

@@ -50,12 +50,14 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     @app.before_request
     def _who_and_may_they():
+        if request.endpoint == "static":
+            return None
         sessions.load()
+        if g.get("locked_out"):
+            return auth.routes.locked_out(g.locked_out_child)
         view = app.view_functions.get(request.endpoint) if request.endpoint else None
         if view is None:
             return None  # 404/405 by routing
-        if request.endpoint == "static":
-            return None
         if not hasattr(view, "access"):
             app.logger.error("route without a policy declaration: %s", request.endpoint)
             abort(404)

@@ -10,7 +10,8 @@ from __future__ import annotations
 from functools import wraps
 from typing import Callable
 
-from flask import abort, g, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
+from flask_babel import gettext as _
 
 from . import audit, db
 from .models import ADVOCATE, ICTG, ORG_ADMIN, Case, User
@@ -95,37 +96,60 @@ def public(view):
     return _declare(view, "public")
 
 
-def signed_in(*roles: str):
-    """Any signed-in person, or only the roles named; no child's record involved."""
+def signed_in(*roles: str, fresh: str | None = None):
+    """Any signed-in person, or only the roles named; no child's record involved.
+
+    With `fresh` (the endpoint of the page the action is taken from) the person must have
+    re-entered their password and a code in the last few minutes: see `require_fresh`.
+    """
     def decorate(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
             _require_user(roles)
+            if fresh:
+                require_fresh(fresh)
             return view(*args, **kwargs)
-        return _declare(wrapper, "signed_in", roles=roles)
+        return _declare(wrapper, "signed_in", roles=roles, fresh=fresh)
     return decorate
 
 
-def guard(action: str, model: type, arg: str = "case_id", as_: str = "case", fresh: bool = False):
+def guard(action: str, model: type, arg: str = "case_id", as_: str = "case",
+          fresh: str | None = None):
     """Load `model` by the URL variable `arg` and check `action` on it for the current person.
 
-    The loaded record is passed to the view as `as_`. With fresh=True the person must have
-    re-entered their password and a code in the last few minutes.
+    The loaded record is passed to the view as `as_`. With `fresh` (the endpoint of the page the
+    action is taken from, for the same record) the person must have re-entered their password
+    and a code in the last few minutes: see `require_fresh`.
     """
     def decorate(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
             _require_user(())
-            record = db.session().get(model, kwargs.pop(arg))
+            record_id = kwargs.pop(arg)
+            record = db.session().get(model, record_id)
             check(action, record)
             if fresh:
-                from .auth.sessions import needs_reauth
-                if needs_reauth():
-                    return redirect(url_for("auth.reauth", next=request.path))
+                require_fresh(fresh, **{arg: record_id})
             kwargs[as_] = record
             return view(*args, **kwargs)
-        return _declare(wrapper, "record", action=action, model=model, arg=arg)
+        return _declare(wrapper, "record", action=action, model=model, arg=arg, fresh=fresh)
     return decorate
+
+
+def require_fresh(back: str, **values) -> None:
+    """Stop here unless the person re-entered their password and a code in the last few minutes.
+
+    Otherwise they are asked to, then brought back to the page `back` (an endpoint, with the URL
+    variables `values`): the page the action is taken from, where they take it again. What they
+    had entered is not carried along, and the page to come back to is a path of this site.
+    """
+    from .auth.sessions import needs_reauth
+    if not needs_reauth():
+        return
+    if request.method == "POST":
+        flash(_("Nothing has been changed yet. Once you have confirmed it is you, you will go back "
+                "to the page to do it again."))
+    abort(redirect(url_for("auth.reauth", next=url_for(back, **values))))
 
 
 def child(action: str):

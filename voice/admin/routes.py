@@ -88,7 +88,7 @@ def person(person):
 
 
 @bp.route("/organisation/people/<user_id>/role", methods=["POST"])
-@guard("person.manage", User, arg="user_id", as_="person", fresh=True)
+@guard("person.manage", User, arg="user_id", as_="person", fresh="admin.person")
 def change_role(person):
     form = RoleForm()
     form.role.choices = _role_choices(g.user.org)
@@ -115,7 +115,7 @@ def end_sessions(person):
 
 
 @bp.route("/organisation/people/<user_id>/active", methods=["POST"])
-@guard("person.manage", User, arg="user_id", as_="person", fresh=True)
+@guard("person.manage", User, arg="user_id", as_="person", fresh="admin.person")
 def toggle_active(person):
     if ConfirmForm().validate_on_submit():
         person.active = not person.active

@@ -38,9 +38,17 @@ def verify(password_hash: str, password: str) -> bool:
         return False
 
 
-# A hash to verify against when the email is unknown, so the time taken does not tell.
 def dummy_verify(password: str) -> None:
-    verify(_DUMMY.setdefault("hash", hash_password("not a real password at all")), password)
+    """As much work as checking a real account's password, for when there is none to check.
+
+    The hash is made once per Argon2 cost, so that an unknown email, or an account that is
+    turned off or locked, takes one Argon2 verification, as a wrong password does.
+    """
+    config = current_app.config
+    cost = (config["ARGON2_TIME_COST"], config["ARGON2_MEMORY_KIB"])
+    if cost not in _DUMMY:
+        _DUMMY[cost] = hash_password("not a real password at all")
+    verify(_DUMMY[cost], password)
 
 
-_DUMMY: dict[str, str] = {}
+_DUMMY: dict[tuple[int, int], str] = {}

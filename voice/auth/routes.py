@@ -1,12 +1,16 @@
 """Sign-in with two factors, invitations, re-authentication and the person's own account."""
 from __future__ import annotations
 
+import re
 import time
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from .. import audit, db, i18n
+from ..http import error_page
+from ..models import CaptureSession
 from ..policy import public, signed_in
 from . import passwords, service, sessions
 from .forms import (AcceptInvitationForm, ChangePasswordForm, CodeForm, ConfirmForm,
@@ -16,6 +20,8 @@ bp = Blueprint("auth", __name__)
 
 PENDING_SECONDS = 10 * 60
 WRONG = "The email address or password is not right, or the account is locked for 15 minutes after too many tries"
+# A path of this site only: no "//host" or "/\\host" (which browsers read as another site).
+SAFE_NEXT = re.compile(r"/(?![/\\])[A-Za-z0-9_\-.~/%?=&]*")
 
 
 def _pending_user():
@@ -31,7 +37,7 @@ def _pending_user():
 
 def _safe_next(default: str) -> str:
     target = request.args.get("next", "")
-    return target if target.startswith("/") and not target.startswith("//") else default
+    return target if SAFE_NEXT.fullmatch(target) else default
 
 
 def _start(user) -> None:
@@ -39,6 +45,20 @@ def _start(user) -> None:
     user.failed_sign_ins = 0
     sessions.start(user)
     audit.record("account.sign_in", user, actor_id=user.id, org_id=user.org_id)
+
+
+def locked_out(child_session_id: str | None = None):
+    """The page shown instead of any other once the account was locked after too many wrong
+    tries: the session it came from has ended. A child holding the device is asked, in their
+    language, to hand it back."""
+    if child_session_id:
+        capture = db.session().get(CaptureSession, child_session_id)
+        g.child_mode, g.child_language = True, capture.language if capture else None
+        i18n.refresh()
+        return error_page(403, _l("Please give the phone back to your guardian."),
+                          _l("You can stop now. What you have said so far is kept safe and stays private."))
+    return error_page(403, _l("Your account is locked"),
+                      _l("There were too many wrong tries to sign in to your account, so it is locked for 15 minutes and you were signed out on every device. If the tries were not yours, tell your organisation's administrator."))
 
 
 @bp.route("/", methods=["GET"])
@@ -145,10 +165,9 @@ def reauth():
         audit.record("account.reauth", user, audit.FAILED)
         db.session().commit()
         if service.is_locked(user):
-            sessions.end_all(user)
-            sessions.end_current()
+            sessions.end_current()  # and the others at their next request
             db.session().commit()
-            return redirect(url_for("auth.sign_in"))
+            return locked_out()
         form.code.errors.append(_("The password or the code is not right"))
     status = 400 if form.errors else 200
     return render_template("auth/reauth.html", form=form), status

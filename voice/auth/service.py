@@ -38,6 +38,14 @@ def is_locked(user: User) -> bool:
     return user.locked_until is not None and user.locked_until > now()
 
 
+def locked_since(user: User, moment) -> bool:
+    """Whether the account was locked after too many wrong tries at or after `moment`."""
+    if user.locked_until is None:
+        return False
+    seconds = current_app.config["LOCKOUT_SECONDS"]
+    return user.locked_until - timedelta(seconds=seconds) >= moment
+
+
 def note_failure(user: User) -> None:
     """Count a failed sign-in; the fifth in a row locks the account for 15 minutes."""
     config = current_app.config

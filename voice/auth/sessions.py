@@ -1,7 +1,8 @@
 """Server-side sessions: a row per signed-in device, found by a hash of a random 256-bit id.
 
 The cookie holds only the random id. Idle timeout and absolute lifetime are checked on every
-request; signing out deletes the row, so a copied cookie is useless afterwards.
+request; signing out deletes the row, so a copied cookie is useless afterwards. A lock after
+too many wrong tries ends every session started before it.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy import delete, select
 
 from .. import db
 from ..models import AuthSession, User, now
+from . import service
 
 
 def cookie_name() -> str:
@@ -33,7 +35,8 @@ def start(user: User) -> str:
 
 
 def load() -> None:
-    """Find the current request's session and person, ending it when it has expired."""
+    """Find the current request's session and person, ending it when it has expired or the
+    account was locked since it started (then g.locked_out is set, to say so)."""
     g.auth_session = g.user = None
     token = request.cookies.get(cookie_name())
     if not token:
@@ -45,7 +48,9 @@ def load() -> None:
     config, moment = current_app.config, now()
     idle = moment - row.last_seen_at > timedelta(seconds=config["SESSION_IDLE_SECONDS"])
     old = moment - row.created_at > timedelta(seconds=config["SESSION_ABSOLUTE_SECONDS"])
-    if idle or old or not row.user.active:
+    locked = service.locked_since(row.user, row.created_at)
+    if idle or old or not row.user.active or locked:
+        g.locked_out, g.locked_out_child = locked, row.child_session_id
         session.delete(row)
         session.commit()
         g.session_ended = True

@@ -8,7 +8,6 @@ from werkzeug.routing import BuildError
 
 from .. import ROOT, db, policy
 from ..auth.forms import ConfirmForm
-from ..auth.sessions import needs_reauth
 from ..models import ORG_ADMIN, Notification, WebhookEndpoint
 from ..policy import guard, public, signed_in
 from . import push, service
@@ -38,11 +37,6 @@ def _panel_admin() -> None:
         abort(403)
 
 
-def _fresh_or_reauth(back: str):
-    """Secrets and addresses change only after the person confirmed it is them, recently."""
-    return redirect(url_for("auth.reauth", next=back)) if needs_reauth() else None
-
-
 # --- a panel's endpoints ---------------------------------------------------------------------
 
 @bp.route("/organisation/endpoints")
@@ -53,13 +47,11 @@ def endpoints():
         (endpoint, service.endpoint_state(endpoint)) for endpoint in service.endpoints_of(g.user.org_id)])
 
 
+# Secrets and addresses change only after the person confirmed it is them, recently (fresh=).
 @bp.route("/organisation/endpoints/new", methods=["GET", "POST"])
-@signed_in(ORG_ADMIN)
+@signed_in(ORG_ADMIN, fresh="delivery.new_endpoint")
 def new_endpoint():
     _panel_admin()
-    reauth = _fresh_or_reauth(url_for("delivery.new_endpoint"))
-    if reauth:
-        return reauth
     form = EndpointForm()
     if form.validate_on_submit():
         problem = service.url_problem(form.url.data)
@@ -87,11 +79,9 @@ def endpoint(endpoint):
 
 
 @bp.route("/organisation/endpoints/<endpoint_id>/rotate", methods=["POST"])
-@guard("endpoint.manage", WebhookEndpoint, arg="endpoint_id", as_="endpoint")
+@guard("endpoint.manage", WebhookEndpoint, arg="endpoint_id", as_="endpoint",
+       fresh="delivery.endpoint")
 def rotate(endpoint):
-    reauth = _fresh_or_reauth(url_for("delivery.endpoint", endpoint_id=endpoint.id))
-    if reauth:
-        return reauth
     if not ConfirmForm().validate_on_submit():
         abort(400)
     secret = service.rotate_secret(endpoint)
@@ -107,10 +97,10 @@ def turn_off(endpoint):
 
 
 @bp.route("/organisation/endpoints/<endpoint_id>/turn-on", methods=["POST"])
-@guard("endpoint.manage", WebhookEndpoint, arg="endpoint_id", as_="endpoint")
+@guard("endpoint.manage", WebhookEndpoint, arg="endpoint_id", as_="endpoint",
+       fresh="delivery.endpoint")
 def turn_on(endpoint):
-    reauth = _fresh_or_reauth(url_for("delivery.endpoint", endpoint_id=endpoint.id))
-    return reauth or _set_active(endpoint, True)
+    return _set_active(endpoint, True)
 
 
 def _set_active(endpoint, active: bool):

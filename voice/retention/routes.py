@@ -66,7 +66,7 @@ def _held(case):
 
 
 @bp.route("/cases/<case_id>/erase", methods=["GET", "POST"])
-@guard("case.erase", Case, fresh=True)
+@guard("case.erase", Case, fresh="retention.erase")
 def erase(case):
     if case.legal_hold:
         return _held(case)
@@ -79,7 +79,7 @@ def erase(case):
 
 
 @bp.route("/cases/<case_id>/erase/confirm", methods=["POST"])
-@guard("case.erase", Case, fresh=True)
+@guard("case.erase", Case, fresh="retention.erase")
 def erase_confirm(case):
     if case.legal_hold:
         return _held(case)
