@@ -86,7 +86,7 @@ def test_create_case_and_see_it(app, client, world):
 def test_healthz(app, client):
     from voice.db import make_engine
 
-    assert client.get("/healthz").json == {"status": "ok"}
+    assert client.get("/healthz").json["status"] == "ok"
     unreachable = make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
     app.extensions["voice.sessionmaker"].configure(bind=unreachable)
     response = client.get("/healthz")

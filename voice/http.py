@@ -2,14 +2,13 @@
 spooled into encrypted temporary files (see encrypted_tempfile.py)."""
 from __future__ import annotations
 
-from flask import Flask, Response, abort, g, render_template, request, stream_with_context
+from flask import Flask, g, render_template, request
 from flask import Request as FlaskRequest
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from . import encrypted_tempfile
-from .capture.service import media_file
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -93,20 +92,3 @@ def error_page(code: int, title=None, body=None):
     return render_template(template, code=code, title=title or default_title,
                            body=body or default_body), code
 
-
-def media_response(version) -> Response:
-    """A child's file (an answer version's media), decrypted as it streams; never cached.
-
-    The read is audited by `capture.service.media_file`; a version without a file is a 404.
-    """
-    try:
-        chunks, name = media_file(version)
-    except LookupError:
-        abort(404)
-    response = Response(stream_with_context(chunks), mimetype=version.media_type)
-    response.headers["Content-Disposition"] = f'inline; filename="{name}"'
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "no-store"
-    if version.media_bytes is not None:
-        response.headers["Content-Length"] = str(version.media_bytes)
-    return response

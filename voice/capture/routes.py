@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 
 from .. import audit, db, i18n
 from ..auth import sessions
-from ..http import media_response
+from ..files import media_response
 from ..models import AnswerVersion, CaptureSession, Case
 from ..policy import allowed, child, guard
 from . import media, service
