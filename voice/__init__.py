@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(overrides: dict | None = None) -> Flask:
-    from . import db, http, i18n, keys, settings, subscribers
+    from . import db, http, i18n, keys, policy, settings, subscribers
     from .auth import sessions
 
     app = Flask(__name__, instance_relative_config=True, static_folder=str(ROOT / "static"),
@@ -47,6 +47,7 @@ def create_app(overrides: dict | None = None) -> Flask:
                       delivery.bp, retention.bp, review.bp, panel.bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)
+    app.jinja_env.globals.update(may=policy.may, navigation=policy.navigation)
 
     @app.before_request
     def _who_and_may_they():

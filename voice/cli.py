@@ -4,10 +4,14 @@ from __future__ import annotations
 import click
 from flask import Flask, current_app
 
-from . import migrate
+from . import demo, migrate
+from .delivery import commands as delivery_commands
 
 
 def init_app(app: Flask) -> None:
+    for command in delivery_commands.COMMANDS:
+        app.cli.add_command(command)
+
     @app.cli.command("migrate")
     def migrate_command():
         """Bring the database schema up to date."""
@@ -17,6 +21,5 @@ def init_app(app: Flask) -> None:
     @app.cli.command("seed-demo")
     def seed_demo_command():
         """Load demo organisations, people and a case (safe to run again)."""
-        from .demo import seed
-        for line in seed():
+        for line in demo.seed():
             click.echo(line)

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from .. import audit, db
 from ..auth import service as auth_service
 from ..auth import sessions
 from ..auth.forms import ConfirmForm
-from ..models import (ORG_ADMIN, ROLES_BY_KIND, SERVICE_ADMIN, AuditEvent, Case, Invitation,
-                      Organisation, User, now)
+from ..models import ORG_ADMIN, ROLES_BY_KIND, AuditEvent, Case, Invitation, Organisation, User, now
 from ..policy import guard, signed_in
 from .forms import ROLE_LABELS, InviteForm, OrganisationForm, RoleForm
 
@@ -25,8 +25,11 @@ def _email_taken(email: str) -> bool:
     return auth_service.find_user(email) is not None
 
 
+ORG_KIND_LABELS = {"provider": _l("Provider"), "panel": _l("Panel")}
+
+
 @bp.route("/admin/organisations", methods=["GET", "POST"])
-@signed_in(SERVICE_ADMIN)
+@signed_in("organisations.manage")
 def organisations():
     form = OrganisationForm()
     link = None
@@ -42,7 +45,8 @@ def organisations():
             db.session().commit()
             form = OrganisationForm(formdata=None)
     orgs = db.session().scalars(select(Organisation).order_by(Organisation.name)).all()
-    return render_template("admin/organisations.html", form=form, orgs=orgs, link=link), \
+    return render_template("admin/organisations.html", form=form, orgs=orgs, link=link,
+                           org_kind_labels=ORG_KIND_LABELS), \
         400 if form.errors else 200
 
 
@@ -56,7 +60,7 @@ def _role_choices(org):
 
 
 @bp.route("/organisation/people", methods=["GET", "POST"])
-@signed_in(ORG_ADMIN)
+@signed_in("people.manage")
 def people():
     form = InviteForm()
     form.role.choices = _role_choices(g.user.org)
@@ -128,7 +132,7 @@ def toggle_active(person):
 
 
 @bp.route("/organisation/audit")
-@signed_in(ORG_ADMIN)
+@signed_in("org.audit")
 def org_audit():
     case_ids = select(Case.id).where(Case.provider_id == g.user.org_id)
     events = db.session().scalars(select(AuditEvent).where(

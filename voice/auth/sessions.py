@@ -79,12 +79,6 @@ def mark_reauthenticated() -> None:
     g.auth_session.reauth_at = now()
 
 
-def needs_reauth() -> bool:
-    row = g.get("auth_session")
-    limit = timedelta(seconds=current_app.config["REAUTH_SECONDS"])
-    return row is None or now() - row.reauth_at > limit
-
-
 def set_cookie(response: Response) -> Response:
     token = g.get("new_session_token")
     secure = current_app.config["SECURE_COOKIES"]

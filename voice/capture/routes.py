@@ -41,8 +41,7 @@ def _setup(state):
     service.questionnaires()  # a broken questionnaire stops start-up
     state.app.jinja_env.globals.update(
         picture=pictograms.url, picture_label=pictograms.label, prompt_audio=prompt_audio,
-        capture_sessions_for=service.for_case,
-        capture_may=lambda action, record: allowed(g.get("user"), action, record))
+        capture_sessions_for=service.for_case)
 
 FORM_PICTURES = {"text": "keyboard", "voice": "microphone", "drawing": "draw", "photo": "camera"}
 FORM_LABELS = {"text": _l("Write it"), "voice": _l("Say it"), "drawing": _l("Draw it"),

@@ -13,11 +13,10 @@ from functools import lru_cache
 
 from sqlalchemy import select, update
 
-from .. import audit, db, events, policy, storage
+from .. import audit, db, events, storage
 from ..auth import passwords
 from ..cases.service import cipher
-from ..models import (ICTG, Answer, AnswerVersion, AuthSession, CaptureSession, Case, User,
-                      new_id, now)
+from ..models import Answer, AnswerVersion, AuthSession, CaptureSession, Case, User, new_id, now
 from . import media
 from .questionnaire import Questionnaire, Step, for_age_band, load_all
 
@@ -45,35 +44,6 @@ def questionnaire_of(capture: CaptureSession) -> Questionnaire:
 def choices_for(case: Case) -> list[Questionnaire]:
     """The questionnaires meant for the child's age (all of them when none is)."""
     return for_age_band(questionnaires(), case.age_band) or list(questionnaires().values())
-
-
-# --- the permission rules of this capability -------------------------------------------------
-
-def _reads_case(user: User, case: Case) -> bool:
-    return policy.allowed(user, "case.read", case)
-
-
-def _session_rules():
-    def starter(u, s):
-        return u.role == ICTG and u.id == s.started_by_id and _reads_case(u, s.case)
-    return {
-        "session.read": lambda u, s: _reads_case(u, s.case),
-        # The pages the child uses, checked for the ICTG who handed the device over.
-        "session.child": starter,
-        # Leaving child mode works even if the case was reassigned meanwhile.
-        "session.leave": lambda u, s: u.id == s.started_by_id,
-        "session.resume": lambda u, s: starter(u, s) and s.finished_at is None,
-        "consent.record": lambda u, s: u.role == ICTG and _reads_case(u, s.case),
-    }
-
-
-policy.RULES[Case]["session.start"] = lambda u, c: u.role == ICTG and u.id == c.ictg_id and \
-    policy.allowed(u, "case.read", c)
-policy.register(CaptureSession, _session_rules(), knowing=("session.read",),
-                case_of=lambda s: s.case)
-# The panel reaches shared media only through the summary's signed, expiring links.
-policy.register(AnswerVersion, {"answer.media": lambda u, v: _reads_case(u, v.case)},
-                knowing=("answer.media",), case_of=lambda v: v.case)
 
 
 # --- sessions --------------------------------------------------------------------------------

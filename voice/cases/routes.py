@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from .. import audit, db, i18n, policy
-from ..models import ADVOCATE, ICTG, SERVICE_ADMIN, AuditEvent, Case, User
+from ..models import ADVOCATE, ICTG, AuditEvent, Case, User
 from ..policy import guard, signed_in
 from . import service
 from .forms import AGE_BAND_LABELS, AssignForm, EditCaseForm, NewCaseForm
@@ -31,7 +31,7 @@ def _labels():
 @bp.route("/")
 @signed_in()
 def index():
-    if g.user.role == SERVICE_ADMIN:
+    if not policy.may("cases.list"):
         return redirect(url_for("admin.organisations"))
     cases = service.visible_to(g.user)
     names = {}
@@ -43,7 +43,7 @@ def index():
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@signed_in(ICTG, ADVOCATE)
+@signed_in("cases.create")
 def new():
     form = NewCaseForm()
     org_id = g.user.org_id

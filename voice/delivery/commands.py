@@ -1,15 +1,18 @@
-"""`flask --app voice worker`, `receiver` and `vapid-keys` (top-level: the blueprint has no group)."""
+"""`flask --app voice worker`, `receiver` and `vapid-keys` (registered by voice.cli)."""
 from __future__ import annotations
 
 import logging
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
-from .routes import bp
+from . import push, worker
+from .receiver import Receiver
 
 
-@bp.cli.command("worker")
+@click.command("worker")
+@with_appcontext
 @click.option("--once", is_flag=True, help="One pass over what is due, then stop.")
 @click.option("--until-idle", is_flag=True, help="Stop when nothing is due.")
 @click.option("--max-seconds", type=float, default=None, help="Stop after this long.")
@@ -22,14 +25,14 @@ def worker_command(once, until_idle, max_seconds, batch, poll):
 
     Several workers may run at once against PostgreSQL. SIGTERM stops it after the current send.
     """
-    from . import worker
     current_app.logger.setLevel(logging.INFO)  # a line per attempt: ids and outcome, no body
     tried = worker.run(batch=batch, once=once, max_seconds=max_seconds, until_idle=until_idle,
                        poll=poll, handle_signals=True)
     click.echo(f"Tried {tried} deliveries.")
 
 
-@bp.cli.command("receiver")
+@click.command("receiver")
+@with_appcontext
 @click.option("--secret", "secrets", multiple=True, required=True,
               help="The endpoint's signing secret (whsec_...). Give it twice while rotating.")
 @click.option("--port", type=int, default=8080, show_default=True)
@@ -40,7 +43,6 @@ def worker_command(once, until_idle, max_seconds, batch, poll):
               help="Test aid: answer 500 to the first N signed requests.")
 def receiver_command(secrets, port, host, folder, fail_first):
     """A reference receiver: verifies signatures, dedupes on webhook-id, stores each event."""
-    from .receiver import Receiver
     server = Receiver(list(secrets), folder, host=host, port=port, fail_first=fail_first)
     click.echo(f"Receiving on {server.url} into {folder}", err=True)
     try:
@@ -51,16 +53,19 @@ def receiver_command(secrets, port, host, folder, fail_first):
         server.server_close()
 
 
-@bp.cli.command("vapid-keys")
+@click.command("vapid-keys")
+@with_appcontext
 @click.option("--subject", default="mailto:you@example.org", show_default=True,
               help="A contact for push services: mailto: or https: URL of the service's operator.")
 def vapid_keys_command(subject):
     """Print new VAPID keys for Web Push, as environment variables to set."""
-    from .push import generate_vapid_keys
-    private, public = generate_vapid_keys()
+    private, public = push.generate_vapid_keys()
     click.echo(f"VOICE_VAPID_PRIVATE_KEY={private}")
     click.echo(f"VOICE_VAPID_PUBLIC_KEY={public}")
     click.echo(f"VOICE_VAPID_SUBJECT={subject}")
     if current_app.config.get("VAPID_PRIVATE_KEY"):
         click.echo("# Keys are set already: replacing them stops every device's notifications "
                    "until it is turned on again.", err=True)
+
+
+COMMANDS = (worker_command, receiver_command, vapid_keys_command)

@@ -6,21 +6,14 @@ from flask import (Blueprint, abort, flash, g, jsonify, redirect, render_templat
 from flask_babel import gettext as _
 from werkzeug.routing import BuildError
 
-from .. import ROOT, db, policy
+from .. import ROOT, db
 from ..auth.forms import ConfirmForm
-from ..models import ORG_ADMIN, Notification, WebhookEndpoint
+from ..models import Notification, WebhookEndpoint
 from ..policy import guard, public, signed_in
 from . import push, service
 from .forms import EndpointForm, PickForm
 
 bp = Blueprint("delivery", __name__, cli_group=None)
-
-# An endpoint belongs to one panel organisation: only its org admins may know it.
-policy.register(WebhookEndpoint, {"endpoint.manage": service.may_manage},
-                knowing=("endpoint.manage",))
-# A notice is its person's alone.
-policy.register(Notification, {"notification.open": lambda user, notice: notice.user_id == user.id},
-                knowing=("notification.open",))
 
 SERVICE_WORKER = ROOT / "static" / "js" / "service-worker.js"
 
@@ -32,26 +25,19 @@ def _labels():
             "delivery_event_label": lambda event: service.EVENT_LABELS.get(event, event)}
 
 
-def _panel_admin() -> None:
-    if not service.is_panel_admin(g.user):
-        abort(403)
-
-
 # --- a panel's endpoints ---------------------------------------------------------------------
 
 @bp.route("/organisation/endpoints")
-@signed_in(ORG_ADMIN)
+@signed_in("endpoints.manage")
 def endpoints():
-    _panel_admin()
     return render_template("delivery/endpoints.html", endpoints=[
         (endpoint, service.endpoint_state(endpoint)) for endpoint in service.endpoints_of(g.user.org_id)])
 
 
 # Secrets and addresses change only after the person confirmed it is them, recently (fresh=).
 @bp.route("/organisation/endpoints/new", methods=["GET", "POST"])
-@signed_in(ORG_ADMIN, fresh="delivery.new_endpoint")
+@signed_in("endpoints.manage", fresh="delivery.new_endpoint")
 def new_endpoint():
-    _panel_admin()
     form = EndpointForm()
     if form.validate_on_submit():
         problem = service.url_problem(form.url.data)
@@ -191,6 +177,3 @@ def service_worker():
     response.headers["Service-Worker-Allowed"] = "/"
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-from . import commands  # noqa: E402,F401  (the CLI commands live on this blueprint)

@@ -19,9 +19,8 @@ from sqlalchemy import func, or_, select, update
 from .. import audit, db, keys, signing
 from ..cases.service import cipher
 from ..crypto import KeyDestroyed, open_with_kek, seal_with_kek
-from ..models import (CANCELLED, DELIVERED, FAILED, ORG_ADMIN, PANEL, PENDING, WEBHOOK, Case,
-                      DeliveryAttempt, OutboxDelivery, OutboxEvent, User, WebhookEndpoint,
-                      WorkerHeartbeat, new_id, now)
+from ..models import (CANCELLED, DELIVERED, FAILED, PENDING, WEBHOOK, Case, DeliveryAttempt,
+                      OutboxDelivery, OutboxEvent, WebhookEndpoint, WorkerHeartbeat, new_id, now)
 from . import outbound
 
 SUMMARY_SUBMITTED, SUMMARY_UPDATED, SUMMARY_RETRACTED, CASE_ERASED = (
@@ -152,15 +151,6 @@ def signed_headers(webhook_id: str, body: bytes, secrets_: list[str], timestamp:
 
 
 # --- endpoints (a panel's org admin) ---------------------------------------------------------
-
-def may_manage(user: User, endpoint: WebhookEndpoint) -> bool:
-    return user.role == ORG_ADMIN and user.org is not None and user.org.kind == PANEL \
-        and user.org_id == endpoint.org_id
-
-
-def is_panel_admin(user: User) -> bool:
-    return user.role == ORG_ADMIN and user.org is not None and user.org.kind == PANEL
-
 
 def url_problem(url: str) -> str | None:
     """Why url cannot be an endpoint (a sentence for the person), or None."""

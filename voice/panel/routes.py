@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
+from flask import Blueprint, flash, g, redirect, render_template, url_for
 from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 
 from .. import db
-from ..models import ORG_ADMIN, PANEL, PANEL_MEMBER, SERVICE_ADMIN, Case, Summary
+from ..models import Case, Summary
 from ..policy import guard, signed_in
 from . import service
 from .forms import FEEDBACK_HOW_LABELS, ChairsForm, FeedbackForm, OutcomeForm, ReferenceForm
@@ -59,15 +59,11 @@ def _chart(table, key: str, unit: str) -> dict:
 def _helpers():
     return {"feedback_how_label": lambda how: FEEDBACK_HOW_LABELS.get(how, how),
             "panel_month_label": _month_label, "panel_figure_text": _figure_text,
-            "panel_chart": _chart,
-            "panel_may_see_agenda": lambda: g.get("user") is not None
-            and g.user.role == PANEL_MEMBER,
-            "panel_may_see_figures": lambda: g.get("user") is not None
-            and g.user.role in (ORG_ADMIN, SERVICE_ADMIN)}
+            "panel_chart": _chart}
 
 
 @bp.route("/panel")
-@signed_in(PANEL_MEMBER)
+@signed_in("panel.agenda")
 def agenda():
     return render_template("panel/agenda.html", dates=service.agenda(g.user))
 
@@ -120,10 +116,8 @@ def feedback(case):
 
 
 @bp.route("/panel/chairs", methods=["GET", "POST"])
-@signed_in(ORG_ADMIN)
+@signed_in("panel.chairs")
 def chairs():
-    if g.user.org is None or g.user.org.kind != PANEL:
-        abort(403)
     form = ChairsForm()
     form.chairs.choices = [(u.id, u.display_name) for u in service.members(g.user.org_id)]
     if not form.is_submitted():
@@ -137,7 +131,7 @@ def chairs():
 
 
 @bp.route("/evaluation")
-@signed_in(ORG_ADMIN, SERVICE_ADMIN)
+@signed_in("panel.figures")
 def evaluation():
     table = service.figures(g.user)
     return render_template("panel/evaluation.html", table=table, figures=service.FIGURES,

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import click
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from .. import audit, db, policy
-from ..models import ORG_ADMIN, PROVIDER, Case, User
+from ..models import Case, User
 from ..policy import guard, signed_in
 from . import service
 from .forms import CloseForm, EraseConfirmForm, EraseForm, HoldForm, RetentionForm
@@ -118,11 +118,9 @@ def close(case):
 
 
 @bp.route("/organisation/retention", methods=["GET", "POST"])
-@signed_in(ORG_ADMIN)
+@signed_in("retention.settings")
 def settings():
     org = g.user.org
-    if org is None or org.kind != PROVIDER:
-        abort(404)  # panels keep no children's records
     form = RetentionForm(days=org.retention_days)
     if form.validate_on_submit():
         service.set_retention(org, form.days.data)

@@ -19,10 +19,9 @@ from ..capture.questionnaire import Step
 from ..cases.service import cipher
 from ..consent import service as consent
 from ..delivery import service as delivery
-from ..models import (ADVOCATE, CHECKED_PROVENANCES, ICTG, ORG_ADMIN, PANEL_MEMBER, PROVENANCES,
-                      SHARE_PANEL, SHARE_PRIVATE, SHARE_WORDS, Answer, AnswerVersion,
-                      CaptureSession, Case, CaseReview, ItemReview, SafeguardingConcern, SendBack,
-                      Summary, User, Withdrawal, new_id, now)
+from ..models import (CHECKED_PROVENANCES, PROVENANCES, SHARE_PANEL, SHARE_PRIVATE, SHARE_WORDS,
+                      Answer, AnswerVersion, CaptureSession, Case, CaseReview, ItemReview,
+                      SafeguardingConcern, SendBack, Summary, User, Withdrawal, new_id, now)
 from ..panel import service as panel
 from ..summary import document
 
@@ -40,41 +39,6 @@ class NotReady(Exception):
 
 class NothingChanged(Exception):
     """Nothing changed since the last version: there is nothing new to approve."""
-
-
-# --- the permission rules of this capability -------------------------------------------------
-
-def _team(user: User, case: Case) -> bool:
-    return policy.allowed(user, "case.read", case)
-
-
-def _advocate(user: User, case: Case) -> bool:
-    return user.role == ADVOCATE and _team(user, case)
-
-
-def _ictg(user: User, case: Case) -> bool:
-    return user.role == ICTG and _team(user, case)
-
-
-def panel_member_of(user: User, panel_id: str) -> bool:
-    return user.role == PANEL_MEMBER and user.org_id == panel_id
-
-
-policy.RULES[Case].update({
-    "review.edit": _advocate,
-    "safeguarding.raise": _advocate,
-    "safeguarding.read": lambda u, c: _team(u, c) or (u.role == ORG_ADMIN
-                                                     and u.org_id == c.provider_id),
-    "sharing.withdraw": _ictg,
-    "feedback.record": _ictg,
-})
-# A panel member may know a summary (and so its case) only once it was submitted to their
-# panel; the versions they received stay readable to them.
-policy.register(Summary, {
-    "summary.read": lambda u, s: _team(u, s.case) or panel_member_of(u, s.panel_id),
-    "summary.outcome": lambda u, s: panel_member_of(u, s.panel_id),
-    "summary.reference": lambda u, s: panel_member_of(u, s.panel_id),
-}, knowing=("summary.read",), case_of=lambda s: s.case)
 
 
 # --- the items of a review -------------------------------------------------------------------
@@ -382,7 +346,7 @@ def case_section(case: Case, user: User | None) -> CaseSection:
     section = CaseSection()
     if user is None or not policy.allowed(user, "case.meta", case):
         return section
-    section.team = _team(user, case)
+    section.team = policy.allowed(user, "case.read", case)
     section.may_review = policy.allowed(user, "review.edit", case)
     section.may_withdraw = policy.allowed(user, "sharing.withdraw", case)
     section.may_read_concerns = policy.allowed(user, "safeguarding.read", case)

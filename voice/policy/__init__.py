@@ -7,61 +7,17 @@ when they know it but may not do this, and writes the refusal to the audit trail
 """
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import wraps
-from typing import Callable
 
 from flask import abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 
-from . import audit, db
-from .models import ADVOCATE, ICTG, ORG_ADMIN, Case, User
+from .. import audit, db, i18n, keys
+from ..models import CaptureSession, User, now
+from .rules import CAPABILITIES, CASE_OF, KNOWING, NAVIGATION, RULES
 
-# --- the rules -------------------------------------------------------------------------------
-
-def _case_team(user: User, case: Case) -> bool:
-    return (user.role in (ICTG, ADVOCATE) and user.org_id == case.provider_id
-            and user.id in (case.ictg_id, case.advocate_id))
-
-
-def _provider_admin(user: User, case: Case) -> bool:
-    return user.role == ORG_ADMIN and user.org_id == case.provider_id
-
-
-def _case_rules() -> dict[str, Callable[[User, Case], bool]]:
-    return {
-        # The child's own content: name, answers, media.
-        "case.read": _case_team,
-        "case.edit": _case_team,
-        # What an organisation's admin may see and do: no content.
-        "case.meta": lambda u, c: _case_team(u, c) or _provider_admin(u, c),
-        "case.assign": _provider_admin,
-        "case.audit": _provider_admin,
-        "case.hold": _provider_admin,
-        "case.erase": _provider_admin,
-        "case.close": lambda u, c: _case_team(u, c) or _provider_admin(u, c),
-    }
-
-
-def _user_rules() -> dict[str, Callable[[User, User], bool]]:
-    def same_org_admin(u: User, person: User) -> bool:
-        return u.role == ORG_ADMIN and u.org_id == person.org_id and u.id != person.id
-    return {"person.manage": same_org_admin}
-
-
-# Extra rules are registered by capability packages for their own record types.
-RULES: dict[type, dict[str, Callable]] = {Case: _case_rules(), User: _user_rules()}
-# Which actions make a record known to a person (they may learn it exists).
-KNOWING = {Case: ("case.meta",), User: ("person.manage",)}
-CASE_OF: dict[type, Callable] = {Case: lambda case: case}
-
-
-def register(model: type, rules: dict[str, Callable], knowing: tuple[str, ...],
-             case_of: Callable | None = None) -> None:
-    RULES[model] = rules
-    KNOWING[model] = knowing
-    if case_of is not None:
-        CASE_OF[model] = case_of
-
+# --- decisions -------------------------------------------------------------------------------
 
 def allowed(user: User | None, action: str, record) -> bool:
     if user is None or not user.active:
@@ -79,8 +35,30 @@ def may_know(user: User | None, record) -> bool:
     return any(allowed(user, action, record) for action in KNOWING.get(type(record), ()))
 
 
-def role_allowed(user: User | None, roles: tuple[str, ...]) -> bool:
-    return user is not None and user.active and (not roles or user.role in roles)
+def capable(user: User | None, capability: str) -> bool:
+    """May this person do something that concerns no one record (see rules.CAPABILITIES)?"""
+    return user is not None and user.active and bool(CAPABILITIES[capability](user))
+
+
+def may(action: str, record=None) -> bool:
+    """For templates and views: may the current person do `action` (to `record`)?"""
+    user = g.get("user")
+    return allowed(user, action, record) if record is not None else capable(user, action)
+
+
+def navigation() -> list[tuple[str, str]]:
+    """The current person's menu: (endpoint, label) for each entry they have the capability for."""
+    user = g.get("user")
+    if user is None:
+        return []
+    return [(endpoint, str(label)) for capability, endpoint, label in NAVIGATION
+            if capability is None or capable(user, capability)]
+
+
+def needs_reauth() -> bool:
+    """Whether the person has not re-entered their password and a code in the last few minutes."""
+    row = g.get("auth_session")
+    return row is None or now() - row.reauth_at > timedelta(seconds=keys.setting("REAUTH_SECONDS"))
 
 
 # --- declarations on views -------------------------------------------------------------------
@@ -96,8 +74,8 @@ def public(view):
     return _declare(view, "public")
 
 
-def signed_in(*roles: str, fresh: str | None = None):
-    """Any signed-in person, or only the roles named; no child's record involved.
+def signed_in(capability: str | None = None, fresh: str | None = None):
+    """Any signed-in person, or only those with the capability; no child's record involved.
 
     With `fresh` (the endpoint of the page the action is taken from) the person must have
     re-entered their password and a code in the last few minutes: see `require_fresh`.
@@ -105,11 +83,11 @@ def signed_in(*roles: str, fresh: str | None = None):
     def decorate(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
-            _require_user(roles)
+            _require_user(capability)
             if fresh:
                 require_fresh(fresh)
             return view(*args, **kwargs)
-        return _declare(wrapper, "signed_in", roles=roles, fresh=fresh)
+        return _declare(wrapper, "signed_in", capability=capability, fresh=fresh)
     return decorate
 
 
@@ -124,7 +102,7 @@ def guard(action: str, model: type, arg: str = "case_id", as_: str = "case",
     def decorate(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
-            _require_user(())
+            _require_user()
             record_id = kwargs.pop(arg)
             record = db.session().get(model, record_id)
             check(action, record)
@@ -143,7 +121,6 @@ def require_fresh(back: str, **values) -> None:
     variables `values`): the page the action is taken from, where they take it again. What they
     had entered is not carried along, and the page to come back to is a path of this site.
     """
-    from .auth.sessions import needs_reauth
     if not needs_reauth():
         return
     if request.method == "POST":
@@ -162,9 +139,7 @@ def child(action: str):
     def decorate(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
-            from . import i18n
-            from .models import CaptureSession
-            _require_user(())
+            _require_user()
             session_id = kwargs.pop("session_id")
             device = g.get("auth_session")
             if device is None or device.child_session_id != session_id:
@@ -193,13 +168,13 @@ def check(action: str, record) -> None:
         abort(403)
 
 
-def _require_user(roles: tuple[str, ...]) -> None:
+def _require_user(capability: str | None = None) -> None:
     user = g.get("user")
     if user is None:
         if request.method == "GET":
             abort(redirect(url_for("auth.sign_in")))
         abort(401)
-    if not role_allowed(user, roles):
+    if not user.active or (capability is not None and not capable(user, capability)):
         abort(403)
 
 
