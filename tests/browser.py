@@ -16,6 +16,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-c
                  "--use-fake-ui-for-media-stream"]
 AXE = Path(__file__).resolve().parent.parent / "static" / "build" / "axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+# axe-core's best-practice rules too (landmarks, heading order, one h1, content in a region).
+ALL_TAGS = WCAG_TAGS + ["best-practice"]
 
 
 class LiveServer:
