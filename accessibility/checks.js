@@ -51,14 +51,18 @@
     return parts;
   }
 
-  // WCAG 2.4.11: a focused control is not hidden entirely by other content (a sticky bar).
+  // WCAG 2.4.11: a focused control is not hidden entirely by other content (a sticky bar). Only
+  // the part on the screen counts (a control taller than the screen, such as a table's box).
   function obscured(el) {
     const own = [el, ...(el.labels ? [...el.labels] : [])];
-    for (const box of el.getClientRects()) {
-      const w = box.width;
-      const h = box.height;
+    for (const rect of el.getClientRects()) {
+      const left = Math.max(rect.left, 0);
+      const top = Math.max(rect.top, 0);
+      const w = Math.min(rect.right, window.innerWidth) - left;
+      const h = Math.min(rect.bottom, window.innerHeight) - top;
+      if (w <= 0 || h <= 0) continue;
       for (const [x, y] of [[0.5, 0.5], [0.1, 0.1], [0.9, 0.1], [0.1, 0.9], [0.9, 0.9]]) {
-        const hit = document.elementFromPoint(box.left + x * w, box.top + y * h);
+        const hit = document.elementFromPoint(left + x * w, top + y * h);
         if (hit && own.some((node) => node === hit || node.contains(hit) || hit.contains(node))) return false;
       }
     }
@@ -233,6 +237,14 @@
     return false;
   }
 
+  // A box that scrolls sideways and takes the keyboard focus (a wide data table's, WCAG 1.4.10):
+  // what is beyond its edge can be reached.
+  function scroller(el) {
+    const s = getComputedStyle(el);
+    return (s.overflowX === "auto" || s.overflowX === "scroll") && el.tabIndex >= 0;
+  }
+  const inScroller = (el) => { for (let node = el; node; node = node.parentElement) if (scroller(node)) return true; return false; };
+
   // Layout: no text beside the screen or spilling out of its box, no controls on top of each other.
   function layout() {
     const problems = [];
@@ -245,7 +257,7 @@
       if (!/\S/.test(node.data) || seen.has(el) || !rendered(el) || el.closest("option, select, script, style, title")) continue;
       range.selectNodeContents(node);
       const off = [...range.getClientRects()].some((r) => r.width > 0 && (r.left < -1 || r.right > width + 1));
-      if (off && !srOnly(el)) {
+      if (off && !srOnly(el) && !inScroller(el)) {
         seen.add(el);
         problems.push(`text beside the screen: ${describe(el)}`);
       }
@@ -253,7 +265,7 @@
     const controls = focusables().filter((el) => !srOnly(el));
     for (const el of controls) {
       const s = getComputedStyle(el);
-      if (s.display === "inline" || el.matches("input, select, textarea, audio, video, canvas")) continue;
+      if (s.display === "inline" || el.matches("input, select, textarea, audio, video, canvas") || scroller(el)) continue;
       const box = el.getBoundingClientRect();
       const parts = [];
       const inside = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
@@ -282,12 +294,40 @@
     return problems;
   }
 
+  // Tables: no table wider than its box, nothing spilling out of a cell, and no word shorter
+  // than 12 letters broken across lines (longer ones, such as addresses and codes, may break).
+  function tables() {
+    const problems = [];
+    const range = document.createRange();
+    const lines = (rects) => rects.some((a) => rects.some((b) => Math.abs(a.top - b.top) > Math.min(a.height, b.height) / 2));
+    for (const table of document.querySelectorAll("table")) {
+      if (!rendered(table)) continue;
+      const box = table.getBoundingClientRect();
+      const room = table.parentElement.getBoundingClientRect();
+      if ((box.left < room.left - 1 || box.right > room.right + 1) && !scroller(table.parentElement)) problems.push(`table wider than its box: ${describe(table)}`);
+      for (const cell of table.querySelectorAll("th, td")) {
+        if (!rendered(cell)) continue;
+        if (cell.scrollWidth > cell.clientWidth + 1) problems.push(`spills out of its table cell: ${describe(cell)}`);
+        const inside = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+        for (let node = inside.nextNode(); node; node = inside.nextNode()) {
+          for (const word of node.data.matchAll(/[^\s\-\u2010]+/gu)) {  // a hyphen may break a line
+            if ([...word[0]].length >= 12) continue;
+            range.setStart(node, word.index);
+            range.setEnd(node, word.index + word[0].length);
+            if (lines([...range.getClientRects()].filter((r) => r.width > 0))) problems.push(`"${word[0]}" broken across lines in ${describe(cell)}`);
+          }
+        }
+      }
+    }
+    return problems;
+  }
+
   // Reflow: no horizontal scrolling and no text cut off by its box at this width.
   function reflow(width, rootFontSize) {
     if (document.activeElement) document.activeElement.blur();
     window.scrollTo(0, 0);
     if (rootFontSize) document.documentElement.style.fontSize = rootFontSize;
-    const problems = layout();
+    const problems = [...layout(), ...tables()];
     const wide = document.documentElement.scrollWidth;
     if (wide > width) problems.push(`scrolls sideways: ${wide} px of content in ${width} px`);
     for (const el of document.querySelectorAll("body *")) {
@@ -318,5 +358,5 @@
     return result.violations.map((v) => `axe ${v.id} (${v.impact}): ${v.help}: ${v.nodes.map((n) => n.target.join(" ")).slice(0, 4).join(", ")}`);
   }
 
-  window.__a11y = { prepare, tabResult, inspect, reflow, fonts, axe: axeRun };
+  window.__a11y = { prepare, tabResult, inspect, reflow, tables, fonts, axe: axeRun };
 })();

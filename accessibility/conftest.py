@@ -15,9 +15,9 @@ from voice import create_app
 
 from .site import Site, build
 
-# Child languages whose sessions the audit builds: English, one right-to-left language, one in
-# Ge'ez script, and Vietnamese for the screenshots.
-CHILD_LANGUAGES = ("en", "ar", "ti", "vi")
+# Child languages whose sessions the audit builds: English, two right-to-left languages (Pashto
+# with the Arabic-script web font), one in Ge'ez script, and Vietnamese for the screenshots.
+CHILD_LANGUAGES = ("en", "ar", "ti", "ps", "vi")
 
 
 class BrowserThread:

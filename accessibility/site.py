@@ -189,6 +189,10 @@ def _as(user: User) -> None:
     g.user, g.auth_session = user, SimpleNamespace(child_session_id=None)
 
 
+# The child's written answer in the session's own language and script (staff pages show it).
+FOOTBALL = {"ar": "كرة القدم", "ti": "ኩዕሶ እግሪ", "ps": "فوټبال", "vi": "Bóng đá"}
+
+
 def _active_session(app, world: World, language: str) -> dict:
     """A session in `language` with consent and an answer of each kind, not finished."""
     with app.test_request_context():
@@ -201,7 +205,8 @@ def _active_session(app, world: World, language: str) -> dict:
         consent.record_consent(sitting, ictg, True, "interpreter", language, "yes",
                                "ICTG and interpreter")
         capture.save(sitting, questionnaire.step("feel-today"), "feelings", ["happy", "worried"])
-        capture.save(sitting, questionnaire.step("enjoy"), "text", "Football")
+        capture.save(sitting, questionnaire.step("enjoy"), "text",
+                     FOOTBALL.get(language, "Football"))
         kept = {}
         for step_id, form, make in (
                 ("feel-more", "voice", lambda: capture_media.clean_audio(io.BytesIO(wav(1)))),

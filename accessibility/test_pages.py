@@ -1,6 +1,9 @@
 """Every page of the service, from the application's own URL map, audited in real Chromium as the
-right person: staff pages in English and Welsh, child pages in English, Arabic (right to left)
-and Tigrinya (Ge'ez script). See README.md for what each page is checked for."""
+right person, each in four languages: staff pages in English and Welsh (the staff languages) and
+for staff whose browser asks for Arabic or Tigrinya (English pages showing a session in that
+language), child pages in English, Arabic (right to left), Tigrinya (Ge'ez script) and Pashto
+(right to left, with the Arabic-script web font). See README.md for what each page is checked
+for."""
 from __future__ import annotations
 
 import time
@@ -19,9 +22,9 @@ from .site import signed_in as signed_in_token
 
 # The full walk (every language) runs on SQLite; PostgreSQL gets the English walk, which opens
 # every page once, to keep the suite within a few minutes on two cores.
-PLAN = {"sqlite": ("en", "cy", "ar", "ti"), "postgresql": ("en",)}
-STAFF = set(i18n.STAFF_LANGUAGES)
-CHILD = {"en", "ar", "ti"}
+PLAN = {"sqlite": ("en", "cy", "ar", "ti", "ps"), "postgresql": ("en",)}
+STAFF = {"en", "cy", "ar", "ti"}   # the walks that open the staff pages
+CHILD = {"en", "ar", "ti", "ps"}   # the walks that open the child pages
 SCREENSHOT_LANGUAGES = ("ar", "ti", "vi")
 SCREENSHOT_STEP = "feel-today"
 # The web font a language's pages load (others use the device's fonts).
@@ -64,9 +67,13 @@ def _cookies(audited, language: str) -> dict:
 
 def _walk(audited, language: str, visits) -> list:
     site = audited.site
+    # Staff pages show the session of the walk's language, where it has one.
+    staff_ids = dict(site.ids)
+    if language in site.devices:
+        staff_ids["session"] = site.devices[language]["active"][1]["session"]
     paths = [visit.path.format(**(site.devices[language][visit.who][1] if visit.child
-                                  else site.ids)) for visit in visits]
-    set_locale(audited.app, language if language in STAFF else None)
+                                  else staff_ids)) for visit in visits]
+    set_locale(audited.app, language if language in i18n.STAFF_LANGUAGES else None)
     try:
         return audited.browser.run(_walk_in_browser, audited.base_url, language,
                                    _cookies(audited, language), list(zip(visits, paths)))
@@ -75,8 +82,7 @@ def _walk(audited, language: str, visits) -> list:
 
 
 def _walk_in_browser(browser, base_url: str, language: str, cookies: dict, visits) -> list:
-    walker = Walker(browser, base_url, language, cookies,
-                    locale=language if language in STAFF else "en-GB")
+    walker = Walker(browser, base_url, language, cookies, locale=language)
     try:
         return [walker.audit(visit, path) for visit, path in visits]
     finally:
@@ -188,6 +194,9 @@ BROKEN = """<!DOCTYPE html>
   .over { margin-inline-start: -30px; }
   .cover { position: fixed; inset: auto 0 0 0; height: 80px; background: grey; z-index: 5; }
   .hidden-under { position: fixed; bottom: 10px; left: 10px; }
+  .squeezed { width: 60px; table-layout: fixed; } .squeezed th { overflow-wrap: anywhere; }
+  .fixed { width: 80px; table-layout: fixed; } .fixed span { display: inline-block; width: 200px; }
+  .box { width: 50px; }
 </style></head>
 <body>
 <h1>One</h1><h1>Two</h1>
@@ -205,6 +214,9 @@ BROKEN = """<!DOCTYPE html>
 <button type="button">Under</button><button type="button" class="over">Over</button>
 <img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">
 <button type="button" class="hidden-under">Covered</button><div class="cover"></div>
+<table class="squeezed"><tr><th>Recorded</th></tr></table>
+<table class="fixed"><tr><td><span>Spills</span></td></tr></table>
+<div class="box"><table><tr><td>Far_too_wide_for_its_box</td></tr></table></div>
 <textarea id="trap" aria-label="Trap"></textarea>
 <button type="button" class="after">Beyond the trap</button>
 <script>
@@ -218,7 +230,9 @@ CAUGHT = ["2 h1 headings", "link in text not underlined", "error shown without w
           'not reached with the Tab key: button.after', "scrolls sideways",
           "text cut off: div.cut", "words or pictures spill out of button.spill",
           "under 44x44: button.tiny", "controls on top of each other", "empty title",
-          '<html lang="fr">', "axe image-alt", "focused but hidden behind other content"]
+          '<html lang="fr">', "axe image-alt", "focused but hidden behind other content",
+          "axe region", "axe landmark-one-main", '"Recorded" broken across lines',
+          "spills out of its table cell", "table wider than its box"]
 
 
 def test_the_checks_find_what_they_look_for(audit_browser):

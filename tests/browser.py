@@ -17,6 +17,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-c
 # Test tooling, read from the npm package: never copied into the served static folder.
 AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+# axe-core's best-practice rules too (landmarks, heading order, one h1, content in a region).
+ALL_TAGS = WCAG_TAGS + ["best-practice"]
 
 
 class LiveServer:

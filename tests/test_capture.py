@@ -1,6 +1,7 @@
 """Child mode: the lock, leaving it, versioned and encrypted answers, uploads judged by content."""
 from __future__ import annotations
 
+import html
 import io
 import re
 import struct
@@ -479,3 +480,54 @@ def test_staff_see_draft_language_notice_and_the_child_never_does(app, client, w
     as_person(app, staff, world.people["advocate.p1"])
     page = staff.get(f"/sessions/{session_id}")
     assert "draft translation" in page.text
+
+
+def html_text(response) -> str:
+    assert response.status_code == 200, response.status_code
+    return html.unescape(response.text)
+
+
+def test_staff_see_language_names_in_their_own_language_beside_the_childs(app, client, world):
+    from voice.models import User
+
+    session_id = start_session(app, client, world, language="ar")
+    child = html_text(client.get(f"/child/{session_id}/consent"))
+    assert post_form(client, f"/child/{session_id}/consent", {"agree": "yes"}).status_code == 302
+    guardian = html_text(client.get(f"/child/{session_id}/consent/guardian"))
+    give_consent(client, session_id)  # through an Arabic interpreter
+    assert leave(client, session_id).status_code == 302
+    case_id = world.cases["p1"]
+    # The guardian's screen in child mode speaks the ICTG's language; the child's does not
+    # name languages in any other.
+    assert ">Arabic (العربية)</option>" in guardian and "Arabic" not in child
+    for locale, arabic, english in ((None, "Arabic (العربية)", "English"),
+                                    ("cy", "Arabeg (العربية)", "Saesneg (English)")):
+        with app.app_context():
+            db.session().get(User, world.people["ictg.p1"].id).locale = locale
+            db.session().commit()
+        case = html_text(client.get(f"/cases/{case_id}"))
+        assert f"{arabic}, {english}" in case  # the child's languages
+        assert f"<td class=\"govuk-table__cell\">{arabic}</td>" in case  # the session's
+        session = html_text(client.get(f"/sessions/{session_id}"))
+        assert f": {arabic}</td>" in session  # consent through an interpreter
+        start = html_text(client.get(f"/cases/{case_id}/sessions/new"))
+        assert f">{arabic}</option>" in start and ">Tigrinya (ትግርኛ)</option>" in start
+
+
+def test_words_over_the_most_are_given_back_with_a_message_not_cut(app, client, world):
+    session_id = start_session(app, client, world, language="en")
+    give_consent(client, session_id)
+    words = "I like football. " * 294 + "The end"  # 5,005 letters and spaces
+    response = answer(client, session_id, "enjoy", {"text": words})
+    assert response.status_code == 400
+    page = html.unescape(response.text)
+    assert "This is too long to keep: it has 5005 letters and spaces, and the most is 5000." in page
+    assert f">{words}</textarea>" in page and 'aria-invalid="true"' in page
+    assert versions(app) == []
+    # A line end counts once, as on the page: these 5,000 with 10 line ends are not too many.
+    assert answer(client, session_id, "enjoy", {"text": "a" * 4980 + "\r\nb" * 10}).status_code == 302
+    [saved] = versions(app)
+    with app.test_request_context():
+        from voice.capture import service
+        assert service.value_of(db.session().get(AnswerVersion, saved.id)) == \
+            "a" * 4980 + "\nb" * 10

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from voice import db, storage
 from voice.capture import service as capture_service
 from voice.cases.service import cipher
-from voice.models import Answer, Case, SharingRecord
+from voice.models import Answer, CaptureSession, Case, SharingRecord
 
 from .browser import assert_accessible, translator
 from .test_capture import jpeg_with_gps
@@ -108,6 +108,9 @@ def test_child_journey_in_arabic_with_every_kind_of_answer(app, world, live_serv
             page.wait_for_function("document.querySelector('[data-timer]').textContent !== '0:00'")
             page.get_by_role("button", name=t("Stop recording")).click()
             page.locator("[data-playback]").wait_for(state="visible")
+            # One button to record again, not two that do the same.
+            assert page.get_by_role("button", name=t("Record again")).count() == 1
+            assert page.get_by_role("button", name=t("Start recording")).count() == 0
             _check(page)
         elif step == "enjoy":
             page.locator("#answer-text").fill("أحب كرة القدم والرسم")
@@ -120,6 +123,12 @@ def test_child_journey_in_arabic_with_every_kind_of_answer(app, world, live_serv
             _check(page)
             page.locator("#answer-text").fill("I hope to go to college")
         elif step == "safe-drawing":
+            # A drawing area (drawn on with the keys too), not a picture; it says how to draw.
+            canvas = page.get_by_role("application", name=t("Drawing space"))
+            how = page.locator("#" + canvas.get_attribute("aria-describedby"))
+            assert how.is_visible() and how.inner_text() == t(
+                "Draw with your finger, a pen or the mouse. With a keyboard, the arrow keys draw "
+                "a line, and Space starts a new line.")
             box = page.locator("canvas").bounding_box()
             page.mouse.move(box["x"] + 40, box["y"] + 40)
             page.mouse.down()
@@ -256,6 +265,14 @@ def test_same_journey_by_keyboard_at_320px_and_axe_in_english_and_tigrinya(app, 
             page.keyboard.press("Space")
             page.locator("[data-playback]").wait_for(state="visible")
         elif step == "enjoy":
+            # Near the most, a counter shows how much is written; over it, it says so.
+            counter = page.locator("#text-count")
+            page.locator("#answer-text").fill("a" * 3999)
+            assert counter.is_hidden()
+            page.locator("#answer-text").fill("a" * 5001)
+            assert counter.inner_text() == ("Too long: 5001 of 5000 letters and spaces. "
+                                            "Please make it shorter.")
+            page.locator("#answer-text").fill("")
             _tab_to(page, page.locator("#answer-text"))
             page.keyboard.type("Cooking")
         elif step == "matters-photo":
@@ -326,3 +343,68 @@ def _png_bytes() -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (40, 30), "orange").save(buffer, "PNG")
     return buffer.getvalue()
+
+
+def _ten_answers(app, session_id):
+    """Ten answers of every kind in the child's session, through the capture service."""
+    from voice.capture import media
+
+    from .test_capture import png, wav
+    with app.test_request_context():
+        sitting = db.session().get(CaptureSession, session_id)
+        questionnaire = capture_service.questionnaire_of(sitting)
+        for step_id, form, words in (
+                ("feel-today", "feelings", ""), ("feel-more", "voice", ""),
+                ("going-well", "choice", ""), ("enjoy", "text", "Football with my friends"),
+                ("matters-photo", "photo", ""), ("worries", "text", "My brother and school"),
+                ("hopes", "voice", ""), ("people", "drawing", ""), ("safe-places", "choice", ""),
+                ("safe-drawing", "drawing", "")):
+            step = questionnaire.step(step_id)
+            if form in ("feelings", "choice"):
+                capture_service.save(sitting, step, form, [step.options[0].id])
+            elif form == "text":
+                capture_service.save(sitting, step, form, words)
+            else:
+                cleaned = media.clean_audio(io.BytesIO(wav(1))) if form == "voice" else \
+                    media.clean_image(io.BytesIO(png((120, 90))))
+                try:
+                    capture_service.save(sitting, step, form, upload=cleaned)
+                finally:
+                    cleaned.discard()
+        db.session().commit()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_sharing_ten_answers_fits_a_phone_with_round_radios(app, world, live_server, page):
+    base = live_server.url
+    _signed_in(app, page, base, world.people["ictg.p1"])
+    _start(page, base, world.cases["p1"], "en")
+    page.get_by_role("button", name="Yes, that is okay").click()
+    page.get_by_label("The child tapped yes").check()
+    page.get_by_label("Yes", exact=True).check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save and give the device to the child").click()
+    session_id = page.url.split("/child/")[1].split("/")[0]
+    _ten_answers(app, session_id)
+
+    page.set_viewport_size({"width": 375, "height": 740})
+    page.goto(f"{base}/child/{session_id}/share")
+    _check(page, 375)
+    assert page.locator("fieldset").count() == 10
+    height = page.evaluate("document.documentElement.scrollHeight")
+    assert height < 2500, height
+    # Each answer shows its picture, the child's own picture or their first words.
+    assert page.get_by_text("Football with my friends").count() == 1
+    assert page.locator("fieldset img[src*='/media/']").count() == 3
+    # Every radio is drawn round, chosen or not (not as a ticked square).
+    page.locator("fieldset", has_text="What do you enjoy doing?").get_by_label(
+        "Share it with the panel").check()
+    radii = page.evaluate("""() => [...document.querySelectorAll('input[type=radio]')].map(input =>
+        [input.checked, getComputedStyle(input.labels[0], '::before').borderTopLeftRadius])""")
+    assert len(radii) == 22 and {radius for _checked, radius in radii} == {"50%"}
+    assert [checked for checked, _radius in radii].count(True) == 10
+    _check(page, 375)
+    page.get_by_role("button", name="Finish").click()
+    page.wait_for_url("**/done")
+    _rows, choices = _decrypted_answers(app, world.cases["p1"])
+    assert choices["enjoy"] == "panel" and choices["worries"] == "private"

@@ -184,9 +184,10 @@ def test_evaluation_figures_hide_small_numbers_and_no_child(app, client, world):
     assert cells(today) == ["6", "67%", "No data", "No data", "No data"]
     # The panel's month: one child's summary read (fewer than 5 children); the median days
     # from the last session to the panel of five children.
-    assert cells(panel_date) == ["No data", "No data", "fewer than 5", "No data",
+    assert cells(panel_date) == ["No data", "No data", "not shown: fewer than 5 cases", "No data",
                                  f"{(panel_date - today).days} days"]
-    assert "<svg" in page and 'role="img"' in page and "fewer than 5" in page
+    assert "<svg" in page and 'role="img"' in page
+    assert ">not shown: fewer than 5 cases</text>" in page  # in the chart too
     # No child-level data: no names, no case ids, no links to cases or summaries.
     for secret in ["Child of p1", "Extra child", summary_id, world.cases["p1"]] + extra:
         assert secret not in page

@@ -180,6 +180,26 @@ def test_approval_is_blocked_until_every_translation_is_checked(app, client, wor
         assert other.get(f"/cases/{case_id}/review").status_code == status, who
 
 
+def test_the_advocate_is_told_what_was_kept_private_apart_from_what_is_not_finished(app, client,
+                                                                                      world):
+    child_session(app, world)  # finished: one answer kept private
+    with app.test_request_context():  # a second session, not finished: two answers, not chosen
+        session = db.session()
+        ictg = session.get(User, world.people["ictg.p1"].id)
+        g.user, g.auth_session = ictg, SimpleNamespace(child_session_id=None)
+        questionnaire = capture.questionnaires()[QUESTIONNAIRE]
+        sitting = capture.start(session.get(Case, world.cases["p1"]), ictg, questionnaire, "so",
+                                "ICTG", None)
+        consent.record_consent(sitting, ictg, True, "interpreter", "so", "yes", "ICTG")
+        capture.save(sitting, questionnaire.step("enjoy"), "text", "Kubadda")
+        capture.save(sitting, questionnaire.step("hopes"), "text", "Iskuul")
+        session.commit()
+    as_person(app, client, world.people["advocate.p1"])
+    page = html.unescape(client.get(f"/cases/{world.cases['p1']}/review").text)
+    assert "1 answer the child kept private is not shown here" in page
+    assert "2 answers of sessions the child has not finished are not shared" in page
+
+
 def test_send_back_to_the_ictg_with_a_reason(app, client, world):
     child_session(app, world)
     case_id = world.cases["p1"]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from babel import Locale
 from flask import Flask, g, has_request_context, request
-from flask_babel import Babel, format_date, format_datetime, get_locale
+from flask_babel import Babel, format_date, format_datetime, get_locale, gettext
 from flask_babel import refresh as _refresh
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
@@ -24,8 +24,9 @@ def init_app(app: Flask) -> None:
           default_translation_directories=str(TRANSLATIONS))
     app.jinja_env.globals.update(page_dir=page_dir, page_lang=page_lang, language_name=language_name,
                                  translation_status=status, draft_languages=draft_languages)
+    # Language names on staff pages (child pages show a language's own name only).
     app.jinja_env.filters.update(format_date=format_date, format_datetime=format_datetime,
-                                 language_label=language_name)
+                                 language_label=staff_language_name)
 
 
 def select_locale() -> str:
@@ -66,6 +67,15 @@ def language_name(code: str, in_locale: str | None = None) -> str:
     if name is None:  # CLDR has no name for Dari
         name = "دری" if target in ("prs", "fa") else "Dari"
     return name[:1].upper() + name[1:]
+
+
+def staff_language_name(code: str) -> str:
+    """A language's name on staff pages: in the page's language with the language's own name
+    beside it ("Arabic (العربية)"), or the one name when both are the same ("English")."""
+    own, local = language_name(code), language_name(code, current())
+    if own == local:
+        return own
+    return gettext("%(name)s (%(own_name)s)", name=local, own_name=own)
 
 
 def staff_choices() -> list[tuple[str, str]]:

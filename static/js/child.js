@@ -109,6 +109,7 @@ function attach(input, blob, name) {
 }
 
 // --- Voice: MediaRecorder, time recorded, play back, record again, 10 minutes at most -------
+// One button does it all: "Start recording", "Stop recording", then "Record again".
 const RECORDING_TYPES = ["audio/webm;codecs=opus", "audio/mp4", "audio/webm", "audio/ogg;codecs=opus"];
 
 function clock(seconds) {
@@ -127,7 +128,6 @@ function setUpRecorder(root) {
   const timer = $("[data-timer]", root);
   const status = $("[data-status]", root);
   const playback = $("[data-playback]", root);
-  const again = $("[data-rerecord]", root);
   const max = Number(root.dataset.maxSeconds || 600);
   const data = root.dataset;
 
@@ -147,7 +147,8 @@ function setUpRecorder(root) {
     root.dataset.state = state;
     const recording = state === "recording";
     button.setAttribute("aria-pressed", recording ? "true" : "false");
-    label.textContent = recording ? data.labelStop : data.labelStart;
+    label.textContent = recording ? data.labelStop
+      : state === "recorded" ? data.labelAgain : data.labelStart;
     picture.src = recording ? data.pictureStop : data.pictureStart;
   };
 
@@ -175,7 +176,6 @@ function setUpRecorder(root) {
       attach(input, blob, `recording.${extension}`);
       playback.src = URL.createObjectURL(blob);
       playback.hidden = false;
-      again.hidden = false;
       setState("recorded");
       status.textContent = data.labelDone;
       if (submitAfterStop) {
@@ -193,7 +193,6 @@ function setUpRecorder(root) {
     }, 250);
     recorder.start(1000);
     playback.hidden = true;
-    again.hidden = true;
     setState("recording");
     status.textContent = data.labelRecording;
   };
@@ -201,10 +200,6 @@ function setUpRecorder(root) {
   button.addEventListener("click", () => {
     if (recorder && recorder.state === "recording") recorder.stop();
     else start();
-  });
-  again.addEventListener("click", () => {
-    input.value = "";
-    start();
   });
   form.addEventListener("submit", (event) => {
     if (recorder && recorder.state === "recording") {
@@ -225,6 +220,7 @@ function setUpDrawing(root) {
   if (!canvas.getContext || typeof DataTransfer === "undefined") return;
   const context = canvas.getContext("2d");
   canvas.hidden = false;
+  $("[data-draw-how]", root).hidden = false;
   tools.hidden = false;
   fallback.hidden = true;
 
@@ -331,6 +327,22 @@ function setUpDrawing(root) {
   });
 }
 
+// --- Written answers: how many letters and spaces, once near the most (the server counts the same)
+function setUpCount(textarea) {
+  const counter = document.getElementById(textarea.dataset.count);
+  const max = Number(counter.dataset.max);
+  const update = () => {
+    const count = [...textarea.value.replace(/\r\n/g, "\n").trim()].length;
+    const over = count > max;
+    counter.hidden = count < max * 0.8;
+    counter.classList.toggle("child-count--over", over);
+    const label = over ? counter.dataset.labelOver : counter.dataset.label;
+    counter.textContent = counter.hidden ? "" : label.replace("{count}", String(count));
+  };
+  textarea.addEventListener("input", update);
+  update();
+}
+
 // --- Photo: show the chosen picture before sending it ---------------------------------------
 function setUpPhoto(input) {
   const preview = $("[data-photo-preview]");
@@ -351,3 +363,4 @@ setUpSpeak();
 $$("[data-recorder]").forEach(setUpRecorder);
 $$("[data-draw]").forEach(setUpDrawing);
 $$("[data-photo-input]").forEach(setUpPhoto);
+$$("textarea[data-count]").forEach(setUpCount);

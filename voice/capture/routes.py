@@ -73,8 +73,8 @@ def start(case):
                                              title=_(q.title), bands=", ".join(q.age_bands),
                                              version=q.version)) for q in choices]
     preferred = [c for c in case.languages if c in i18n.CHILD_LANGUAGES]
-    form.language.choices = [(c, i18n.language_name(c)) for c in preferred] + \
-        [(c, i18n.language_name(c)) for c in i18n.CHILD_LANGUAGES if c not in preferred]
+    form.language.choices = [(c, i18n.staff_language_name(c)) for c in preferred] + \
+        [(c, i18n.staff_language_name(c)) for c in i18n.CHILD_LANGUAGES if c not in preferred]
     if not form.is_submitted() and len(choices) == 1:
         form.questionnaire.data = choices[0].id
     if form.validate_on_submit():
@@ -177,10 +177,12 @@ def step(capture, step_id):
     elif chosen not in forms:
         chosen = forms[0] if len(forms) == 1 else (
             latest.form if latest is not None and latest.form in forms else None)
-    error, status = None, 200
+    error, status, typed = None, 200, None
     if request.method == "POST" and current.kind != "info":
         try:
             saved = _save_step(capture, current, chosen, latest)
+        except service.TooLong as refused:  # the child's words go back into the form
+            error, status, typed = refused.message, 400, request.form.get("text")
         except media.Refused as refused:
             error, status = refused.message, 400
         else:
@@ -194,8 +196,8 @@ def step(capture, step_id):
         "child/step.html", capture=capture, step=current, index=index, total=len(steps),
         back=_step_url(capture, index - 1) if index > 0 else None, after=after,
         from_review=from_review, latest=latest if latest and latest.form != "cleared" else None,
-        value=value, chosen=chosen, forms=forms, error=error,
-        form_pictures=FORM_PICTURES, form_labels=FORM_LABELS), status
+        value=value, chosen=chosen, forms=forms, error=error, typed=typed,
+        text_max=service.TEXT_MAX, form_pictures=FORM_PICTURES, form_labels=FORM_LABELS), status
 
 
 def _save_step(capture, current, chosen, latest):
@@ -212,7 +214,7 @@ def _save_step(capture, current, chosen, latest):
             service.save(capture, current, "cleared")
         return True
     if chosen == "text":
-        words = (request.form.get("text") or "").strip()[:service.TEXT_MAX]
+        words = service.written(request.form.get("text"))
         if words:
             service.save(capture, current, "text", words)
         elif latest is not None and latest.form == "text":

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
+from flask_babel import gettext
 from sqlalchemy import select, update
 
 from .. import audit, db, events, storage
@@ -26,6 +27,22 @@ TEXT_MAX = 5000
 
 class NoConsent(Exception):
     """The child has not agreed: nothing may be stored."""
+
+
+class TooLong(media.Refused):
+    """A written answer over TEXT_MAX characters: nothing is cut or kept, the child is asked to
+    make it shorter."""
+
+
+def written(text: str | None) -> str:
+    """The child's written answer as it is kept: line ends as typed on any device, no blank space
+    around it. Raises TooLong over TEXT_MAX characters (the same count as the page's counter)."""
+    words = (text or "").replace("\r\n", "\n").strip()
+    if len(words) > TEXT_MAX:
+        raise TooLong(gettext("This is too long to keep: it has %(count)d letters and spaces, and "
+                              "the most is %(max)d. Nothing was saved. Please make it shorter.",
+                              count=len(words), max=TEXT_MAX))
+    return words
 
 
 # --- questionnaires --------------------------------------------------------------------------

@@ -15,7 +15,7 @@ bp = Blueprint("cases", __name__, url_prefix="/cases")
 
 
 def _language_choices():
-    return [(code, i18n.language_name(code)) for code in i18n.CHILD_LANGUAGES]
+    return [(code, i18n.staff_language_name(code)) for code in i18n.CHILD_LANGUAGES]
 
 
 def _people_choices(org_id, role):

@@ -17,7 +17,7 @@ bp = Blueprint("consent", __name__, cli_group=None)
 def _details_form(capture) -> ConsentDetailsForm:
     form = ConsentDetailsForm()
     form.interpreter_language.choices = [("", _("No interpreter"))] + [
-        (code, i18n.language_name(code)) for code in i18n.CHILD_LANGUAGES]
+        (code, i18n.staff_language_name(code)) for code in i18n.CHILD_LANGUAGES]
     if not form.is_submitted():
         form.present.data = service.present_now(capture)
     return form

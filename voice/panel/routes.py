@@ -26,7 +26,7 @@ def _figure_text(figure, unit: str) -> str:
     if figure is None:
         return _("No data")
     if figure.suppressed:
-        return _("fewer than %(n)d", n=service.FEWER_THAN)
+        return _("not shown: fewer than %(n)d cases", n=service.FEWER_THAN)
     if unit == "percent":
         return _("%(value)d%%", value=round(figure.value))
     if unit == "days":

@@ -53,8 +53,8 @@ def _consent_text(consent: dict) -> str:
     how = consent.get("given_how")
     text = str(CONSENT_HOW_LABELS.get(how, _l("Agreed")))
     if how == "interpreter" and consent.get("interpreter_language"):
-        text = _("%(how)s (%(language)s)", how=text,
-                 language=i18n.language_name(consent["interpreter_language"]))
+        text = _("%(how)s: %(language)s", how=text,
+                 language=i18n.staff_language_name(consent["interpreter_language"]))
     understood = consent.get("understood")
     if understood in UNDERSTOOD_LABELS:
         text = _("%(how)s; %(understood)s", how=text, understood=UNDERSTOOD_LABELS[understood])
@@ -115,7 +115,7 @@ def review(case):
         "review/review.html", case=case, by_session=by_session, overview=overview,
         errors=[{"text": str(message), "href": f"#{anchor}"} for anchor, message in errors],
         problems={anchor: str(message) for anchor, message in errors},
-        provenances=PROVENANCES, private=service.private_count(case),
+        provenances=PROVENANCES, unshared=service.unshared_counts(case),
         sessions=service.finished_sessions(case), summaries=summaries_of(case)), status
 
 

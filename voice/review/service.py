@@ -135,12 +135,16 @@ def shared_items(case: Case, read: bool = True) -> list[ReviewItem]:
     return items
 
 
-def private_count(case: Case) -> int:
-    """How many answers the child kept to themselves (counted, never shown to the panel)."""
-    answers = db.session().scalars(select(Answer).where(Answer.case_id == case.id)).all()
-    choices = consent.current_choices(a.id for a in answers)
-    return sum(1 for a in answers if choices[a.id] not in SHARED
-               and a.latest is not None and a.latest.form != "cleared")
+def unshared_counts(case: Case) -> tuple[int, int]:
+    """(kept private, not shared): how many answers of finished sessions the child chose to keep
+    to themselves, and how many answers are in sessions not finished, where the child has not
+    chosen yet. Counted only; neither is ever shown to the panel."""
+    finished = {s.id for s in finished_sessions(case)}
+    answers = [a for a in db.session().scalars(select(Answer).where(Answer.case_id == case.id))
+               if a.latest is not None and a.latest.form != "cleared"]
+    done = [a for a in answers if a.session_id in finished]
+    choices = consent.current_choices(a.id for a in done)
+    return sum(1 for a in done if choices[a.id] not in SHARED), len(answers) - len(done)
 
 
 def save_item(case: Case, item: ReviewItem, user: User, translation: str, account: str,
