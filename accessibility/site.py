@@ -58,7 +58,7 @@ ROLES = {
     # Halfway through signing in.
     "auth.code": "pending", "auth.enrol": "enrolling",
     # Child mode: the device of a session before consent, and of a finished one.
-    "consent.ask": "fresh", "consent.guardian": "fresh", "capture.done": "finished",
+    "child.consent_step": "fresh", "child.guardian": "fresh", "child.done": "finished",
 }
 # The person for a role named by a `signed_in(...)` declaration.
 PERSON_FOR_ROLE = {"ictg": "ictg.p1", "advocate": "advocate.p1", "org_admin": "org_admin.p1",
@@ -77,7 +77,7 @@ STEPS = ("welcome", "feel-today", "going-well", "feel-more", "enjoy", "matters-p
 QUERIES = {"review.media": "media_query"}
 
 # Child pages that speak the ICTG's language, not the child's.
-GUARDIAN_PAGES = {"consent.guardian", "capture.leave"}
+GUARDIAN_PAGES = {"child.guardian", "child.leave"}
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ STAFF_EXTRAS = [
     Visit("", "ictg.p1", "/cases/no-such-case", "page not found", status=404),
 ]
 CHILD_EXTRAS = [
-    Visit("capture.leave", "active", "/child/{session}/leave", "errors", then="wrong-secret",
+    Visit("child.leave", "active", "/child/{session}/leave", "errors", then="wrong-secret",
           status=400, child=True),
     Visit("", "active", "/child/{session}/step/no-such-step", "page not found", status=404,
           child=True),

@@ -170,7 +170,7 @@ def test_screenshots_of_a_child_step(audited):
 def _screenshot(browser, base_url: str, language: str, cookies: dict, path: str, name: str):
     walker = Walker(browser, base_url, language, cookies, locale="en-GB")
     try:
-        outcome = walker.audit(Visit("capture.step", "active", path, child=True), path,
+        outcome = walker.audit(Visit("child.step", "active", path, child=True), path,
                                screenshot=name)
         return outcome.problems, walker.page("active").evaluate("() => __a11y.fonts()")
     finally:

@@ -38,12 +38,13 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     from . import admin, auth, cases, cli, health, pages
     from .capture import routes as capture
+    from .child import routes as child
     from .consent import routes as consent
     from .delivery import routes as delivery
     from .retention import routes as retention
     from .review import routes as review
     from .panel import routes as panel
-    for blueprint in (auth.bp, cases.bp, admin.bp, health.bp, pages.bp, capture.bp, consent.bp,
+    for blueprint in (auth.bp, cases.bp, admin.bp, health.bp, pages.bp, capture.bp, child.bp, consent.bp,
                       delivery.bp, retention.bp, review.bp, panel.bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)

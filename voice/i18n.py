@@ -94,7 +94,7 @@ def status(code: str) -> str:
 
 # Where the strings a child may see come from. Child-only languages need these translated; staff
 # languages need every string.
-CHILD_SOURCES = ("templates/child/", "voice/capture/", "voice/http.py")
+CHILD_SOURCES = ("templates/child/", "voice/child/", "voice/capture/", "voice/http.py")
 
 
 def needed(code: str, message) -> bool:

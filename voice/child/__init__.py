@@ -1,0 +1,2 @@
+"""The child's side: see routes.py."""
+from .routes import bp  # noqa: F401
