@@ -78,8 +78,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     def _commit_and_cookie(response):
         # One unit of work per request: what a successful request did (including the audit
         # entries of what it read) is committed before the response leaves.
-        if response.status_code < 400 and "db" in g:
-            g.db.commit()
+        if response.status_code < 400:
+            db.commit_unit()
         return sessions.set_cookie(response)
 
     return app

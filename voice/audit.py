@@ -6,7 +6,7 @@ rolled back. Content never goes in here.
 """
 from __future__ import annotations
 
-from flask import current_app, g, has_request_context
+from flask import g, has_request_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -43,9 +43,8 @@ def record(action: str, record=None, outcome: str = OK, **ids) -> None:
 
 def record_alone(action: str, record=None, outcome: str = DENIED, **ids) -> None:
     """Write an entry in its own transaction (for refusals and failures)."""
-    with current_app.extensions["voice.sessionmaker"]() as session:
+    with db.transaction() as session:
         session.add(_entry(action, record, outcome, **ids))
-        session.commit()
 
 
 # Records of record: once written, never changed (a new row says what changed). Only the

@@ -1,7 +1,20 @@
-"""The database engine and the per-request session (one unit of work per request)."""
+"""The database engine and the units of work: the only place that commits.
+
+A request is one unit of work: `session()` gives its session, and the app commits it once, with
+`commit_unit()`, when the answer is not a refusal. A CLI command commits its unit the same way
+when it ends. Three helpers cover the rest:
+- `keep_despite_refusal()`: what must persist although the answer refuses (failed sign-in
+  counts, the audit of a refused attempt, an advocate's saved work when approval is blocked);
+- `transaction()`: a unit of work of its own (the worker's steps, an audit entry for a refusal);
+- `after_commit(action)`: what may only happen once the unit is committed (removing an erased
+  case's files).
+"""
 from __future__ import annotations
 
-from flask import Flask, g
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from flask import Flask, current_app, g
 from sqlalchemy import create_engine, event
 from sqlalchemy.pool import NullPool
 from sqlalchemy.engine import Engine
@@ -35,22 +48,47 @@ def init_app(app: Flask) -> None:
 
     @app.teardown_appcontext
     def _close(_exc):
-        session = g.pop("db", None)
-        if session is not None:
-            session.rollback()
-            session.close()
+        unit = g.pop("db", None)
+        if unit is not None:
+            unit.rollback()
+            unit.info.pop("after_commit", None)
+            unit.close()
 
 
 def session() -> Session:
     """The session of the current request or app context."""
-    from flask import current_app
-
     if "db" not in g:
         g.db = current_app.extensions["voice.sessionmaker"]()
     return g.db
 
 
 def engine() -> Engine:
-    from flask import current_app
-
     return current_app.extensions["voice.engine"]
+
+
+def commit_unit() -> None:
+    """Commit the current unit of work, then do what waited for it."""
+    unit = g.get("db")
+    if unit is None:
+        return
+    unit.commit()
+    for action in unit.info.pop("after_commit", []):
+        action()
+
+
+def keep_despite_refusal() -> None:
+    """Commit the request's work now although its answer will refuse (status 400 or more)."""
+    commit_unit()
+
+
+def after_commit(action: Callable[[], None]) -> None:
+    """Run action once the current unit of work is committed (never if it is rolled back)."""
+    session().info.setdefault("after_commit", []).append(action)
+
+
+@contextmanager
+def transaction() -> Iterator[Session]:
+    """A unit of work of its own: committed when the block ends, rolled back if it raises."""
+    with current_app.extensions["voice.sessionmaker"]() as unit:
+        yield unit
+        unit.commit()

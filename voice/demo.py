@@ -54,7 +54,7 @@ def seed() -> list[str]:
     if session.scalar(select(Case).where(Case.provider_id == orgs["provider"].id)) is None:
         case_service.create(orgs["provider"], orgs["panel"], "Amira", "12-15", ["ar", "en"],
                             people[ICTG], people[ADVOCATE], date.today() + timedelta(days=21))
-    session.commit()
+    db.commit_unit()
     lines = ["Demo sign-ins (password for all: %r):" % PASSWORD]
     for email, _name, role, _org, secret in PEOPLE:
         lines.append(f"  {role:<14} {email:<32} TOTP secret {secret}  "

@@ -42,7 +42,6 @@ def organisations():
             db.session().flush()
             audit.record("organisation.create", org, org_id=org.id)
             link = _invite_link(auth_service.invite(org, form.admin_email.data, ORG_ADMIN, g.user))
-            db.session().commit()
             form = OrganisationForm(formdata=None)
     orgs = db.session().scalars(select(Organisation).order_by(Organisation.name)).all()
     return render_template("admin/organisations.html", form=form, orgs=orgs, link=link,
@@ -71,7 +70,6 @@ def people():
         else:
             link = _invite_link(auth_service.invite(g.user.org, form.email.data, form.role.data,
                                                     g.user))
-            db.session().commit()
             form = InviteForm(formdata=None)
             form.role.choices = _role_choices(g.user.org)
     invitations = db.session().scalars(select(Invitation).where(
@@ -100,7 +98,6 @@ def change_role(person):
         person.role = form.role.data
         sessions.end_all(person)
         audit.record("person.role_change", person)
-        db.session().commit()
         flash(_("Role changed. Their sessions were ended so the change applies at once."), "success")
         return redirect(url_for("admin.person", user_id=person.id))
     return render_template("admin/person.html", person=person, form=form, confirm=ConfirmForm(),
@@ -113,7 +110,6 @@ def end_sessions(person):
     if ConfirmForm().validate_on_submit():
         count = sessions.end_all(person)
         audit.record("person.end_sessions", person)
-        db.session().commit()
         flash(_("Signed out of %(count)d devices", count=count), "success")
     return redirect(url_for("admin.person", user_id=person.id))
 
@@ -126,7 +122,6 @@ def toggle_active(person):
         if not person.active:
             sessions.end_all(person)
         audit.record("person.activate" if person.active else "person.deactivate", person)
-        db.session().commit()
         flash(_("Account turned on") if person.active else _("Account turned off"), "success")
     return redirect(url_for("admin.person", user_id=person.id))
 

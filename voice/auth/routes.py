@@ -75,7 +75,7 @@ def sign_in():
     form = SignInForm()
     if form.validate_on_submit():
         user = service.check_password(form.email.data, form.password.data)
-        db.session().commit()
+        db.keep_despite_refusal()  # the failed-try count, whatever the answer
         if user is None:
             audit.record_alone("account.sign_in", None, audit.FAILED)
             form.email.errors.append(_(WRONG))
@@ -98,10 +98,9 @@ def code():
     if form.validate_on_submit():
         if service.second_factor_ok(user, form.code.data):
             _start(user)
-            db.session().commit()
             return redirect(_safe_next(url_for("cases.index")))
         service.note_failure(user)
-        db.session().commit()
+        db.keep_despite_refusal()
         if service.is_locked(user):
             session.pop("pending", None)
             flash(_(WRONG), "error")
@@ -127,7 +126,6 @@ def enrol():
             codes = service.new_recovery_codes(user)
             audit.record("account.two_factor_enrol", user, actor_id=user.id, org_id=user.org_id)
             _start(user)
-            db.session().commit()
             return render_template("auth/recovery_codes.html", codes=codes,
                                    next=_safe_next(url_for("cases.index")))
         form.code.errors.append(_("The code is not right. Check your authenticator app and try again"))
@@ -143,7 +141,6 @@ def sign_out():
     if form.validate_on_submit() and g.user:
         audit.record("account.sign_out", g.user)
         sessions.end_current()
-        db.session().commit()
     session.clear()
     return redirect(url_for("auth.sign_in"))
 
@@ -159,14 +156,14 @@ def reauth():
         if ok:
             sessions.mark_reauthenticated()
             audit.record("account.reauth", user)
-            db.session().commit()
             return redirect(_safe_next(url_for("auth.account")))
         service.note_failure(user)
         audit.record("account.reauth", user, audit.FAILED)
-        db.session().commit()
-        if service.is_locked(user):
+        locked = service.is_locked(user)
+        if locked:
             sessions.end_current()  # and the others at their next request
-            db.session().commit()
+        db.keep_despite_refusal()
+        if locked:
             return locked_out()
         form.code.errors.append(_("The password or the code is not right"))
     status = 400 if form.errors else 200
@@ -186,7 +183,6 @@ def accept(token):
     form.user_inputs = [invitation.email, invitation.org.name]
     if form.validate_on_submit():
         service.accept_invitation(invitation, form.display_name.data, form.new_password.data)
-        db.session().commit()
         session.clear()
         flash(_("Your account is ready. Sign in to set up two-factor authentication."), "success")
         return redirect(url_for("auth.sign_in"))
@@ -210,7 +206,6 @@ def language():
     form.locale.choices = i18n.staff_choices()
     if form.validate_on_submit():
         g.user.locale = form.locale.data
-        db.session().commit()
         i18n.refresh()
         flash(_("Language saved"), "success")
     return redirect(url_for("auth.account"))
@@ -226,7 +221,6 @@ def change_password():
             g.user.password_hash = passwords.hash_password(form.new_password.data)
             ended = sessions.end_all(g.user, keep=g.auth_session)
             audit.record("account.password_change", g.user)
-            db.session().commit()
             flash(_("Password changed. You were signed out on %(count)d other devices.", count=ended),
                   "success")
             return redirect(url_for("auth.account"))
@@ -244,7 +238,6 @@ def sign_out_everywhere():
         audit.record("account.sign_out_everywhere", g.user)
         sessions.end_all(g.user)
         sessions.end_current()
-        db.session().commit()
         session.clear()
         return redirect(url_for("auth.sign_in"))
     abort(400)

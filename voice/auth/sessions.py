@@ -52,12 +52,11 @@ def load() -> None:
     if idle or old or not row.user.active or locked:
         g.locked_out, g.locked_out_child = locked, row.child_session_id
         session.delete(row)
-        session.commit()
+        db.keep_despite_refusal()  # it ends even if this request is refused
         g.session_ended = True
         return
     if moment - row.last_seen_at > timedelta(seconds=30):
         row.last_seen_at = moment
-        session.commit()
     g.auth_session, g.user = row, row.user
 
 

@@ -63,7 +63,6 @@ def new():
         else:
             case = service.create(g.user.org, panel, form.name.data, form.age_band.data,
                                   form.languages.data, ictg, advocate, form.panel_date.data)
-            session.commit()
             flash(_("Case created"), "success")
             return redirect(url_for("cases.show", case_id=case.id))
     return render_template("cases/new.html", form=form), 400 if form.errors else 200
@@ -96,7 +95,6 @@ def edit(case):
         case.age_band, case.languages = form.age_band.data, form.languages.data
         case.panel_date = form.panel_date.data
         audit.record("case.edit", case)
-        db.session().commit()
         flash(_("Changes saved"), "success")
         return redirect(url_for("cases.show", case_id=case.id))
     return render_template("cases/edit.html", form=form, case=case), 400 if form.errors else 200
@@ -111,7 +109,6 @@ def assign(case):
     if form.validate_on_submit():
         case.ictg_id, case.advocate_id = form.ictg.data or None, form.advocate.data or None
         audit.record("case.assign", case)
-        db.session().commit()
         flash(_("Assignment saved"), "success")
         return redirect(url_for("cases.show", case_id=case.id))
     return render_template("cases/assign.html", form=form, case=case), 400 if form.errors else 200

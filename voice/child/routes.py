@@ -249,7 +249,7 @@ def leave(capture):
         outcome = service.unlock(capture, g.auth_session, request.form.get("secret", ""))
         if outcome == "ended":
             sessions.end_current()
-        db.session().commit()
+        db.keep_despite_refusal()  # a wrong try counts, whatever the answer
         if outcome == "ok":
             return redirect(url_for("capture.session", session_id=capture.id))
         if outcome == "ended":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g, redirect, render_template, url_for
 
-from .. import db
+
 from ..models import CaptureSession
 from ..policy import guard
 from . import service
@@ -24,7 +24,6 @@ def record(capture):
                                given_how=form.given_how.data,
                                interpreter_language=form.interpreter_language.data or None,
                                understood=form.understood.data, present=form.present.data)
-        db.session().commit()
         return redirect(url_for("capture.session", session_id=capture.id))
     return render_template("consent/record.html", capture=capture, case=capture.case, form=form,
                            history=service.consent_history(capture), how=HOW,

@@ -6,7 +6,7 @@ from flask import (Blueprint, abort, flash, g, jsonify, redirect, render_templat
 from flask_babel import gettext as _
 from werkzeug.routing import BuildError
 
-from .. import ROOT, db
+from .. import ROOT
 from ..auth.forms import ConfirmForm
 from ..models import Notification, WebhookEndpoint
 from ..policy import guard, public, signed_in
@@ -46,7 +46,6 @@ def new_endpoint():
         else:
             endpoint, secret = service.create_endpoint(g.user.org_id, form.name.data,
                                                        form.url.data, form.events.data)
-            db.session().commit()
             return render_template("delivery/secret.html", endpoint=endpoint, secret=secret,
                                    rotated=False)
     return render_template("delivery/new.html", form=form), 400 if form.errors else 200
@@ -71,7 +70,6 @@ def rotate(endpoint):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     secret = service.rotate_secret(endpoint)
-    db.session().commit()
     return render_template("delivery/secret.html", endpoint=endpoint, secret=secret, rotated=True,
                            overlap_hours=int(service.ROTATION_OVERLAP.total_seconds() // 3600))
 
@@ -94,7 +92,6 @@ def _set_active(endpoint, active: bool):
         abort(400)
     if endpoint.active != active:
         service.set_active(endpoint, active)
-        db.session().commit()
     flash(_("Endpoint turned on") if active else _("Endpoint turned off"), "success")
     return redirect(url_for("delivery.endpoint", endpoint_id=endpoint.id))
 
@@ -105,7 +102,6 @@ def send_again(endpoint):
     form = PickForm()
     if not form.validate_on_submit() or not service.send_again(endpoint, form.item.data):
         abort(400)
-    db.session().commit()
     flash(_("The event will be sent again in a moment"), "success")
     return redirect(url_for("delivery.endpoint", endpoint_id=endpoint.id))
 
@@ -133,7 +129,6 @@ def subscribe():
     if subscription is None:
         return jsonify({"ok": False, "reason": _("This browser's notification details could "
                                                  "not be used.")}), 400
-    db.session().commit()
     return jsonify({"ok": True}), 201
 
 
@@ -145,7 +140,6 @@ def unsubscribe():
     if not isinstance(endpoint, str):
         return jsonify({"ok": False}), 400
     push.unsubscribe(g.user, endpoint=endpoint)
-    db.session().commit()
     return jsonify({"ok": True})
 
 
@@ -154,7 +148,6 @@ def unsubscribe():
 def remove_device():
     form = PickForm()
     if form.validate_on_submit() and push.unsubscribe(g.user, subscription_id=form.item.data):
-        db.session().commit()
         flash(_("Notifications turned off for that device"), "success")
     return redirect(url_for("delivery.notifications"))
 

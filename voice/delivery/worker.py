@@ -42,10 +42,6 @@ def worker_name() -> str:
     return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
-def _sessions():
-    return current_app.extensions["voice.sessionmaker"]
-
-
 def lease_seconds() -> int:
     """How long a claim holds without being renewed: a killed worker's deliveries are taken
     again after this (renewed before each send, so it need only outlast one send)."""
@@ -67,7 +63,7 @@ def claim(worker: str, batch: int = 10) -> list[str]:
     """Lease up to batch due deliveries to worker and commit; their ids, oldest due first."""
     moment = now()
     lease = moment + timedelta(seconds=lease_seconds())
-    with _sessions()() as session:
+    with db.transaction() as session:
         query = select(D.id).where(_due(moment)).order_by(D.next_attempt_at, D.id).limit(batch)
         if session.get_bind().dialect.name == "postgresql":
             claimed = list(session.scalars(query.with_for_update(skip_locked=True, of=D)))
@@ -81,7 +77,6 @@ def claim(worker: str, batch: int = 10) -> list[str]:
                     lease_until=lease, leased_by=worker).execution_options(synchronize_session=False))
                 if taken.rowcount == 1:
                     claimed.append(delivery_id)
-        session.commit()
     return claimed
 
 
@@ -95,7 +90,7 @@ def renew(session, worker: str) -> None:
 def heartbeat(worker: str, started: datetime) -> None:
     """Say this worker is alive; forget workers not seen for a day."""
     moment = now()
-    with _sessions()() as session:
+    with db.transaction() as session:
         row = session.get(WorkerHeartbeat, worker)
         if row is None:
             session.add(WorkerHeartbeat(name=worker, started_at=started, seen_at=moment))
@@ -103,23 +98,20 @@ def heartbeat(worker: str, started: datetime) -> None:
             row.seen_at = moment
         session.execute(delete(WorkerHeartbeat).where(
             WorkerHeartbeat.seen_at < moment - timedelta(days=1)))
-        session.commit()
 
 
 def stopped(worker: str) -> None:
-    with _sessions()() as session:
+    with db.transaction() as session:
         session.execute(delete(WorkerHeartbeat).where(WorkerHeartbeat.name == worker))
-        session.commit()
 
 
 def release(worker: str, delivery_ids: list[str]) -> None:
     """Give back claimed deliveries that were not tried (the worker is stopping)."""
     if not delivery_ids:
         return
-    with _sessions()() as session:
+    with db.transaction() as session:
         session.execute(update(D).where(D.id.in_(delivery_ids), D.leased_by == worker).values(
             lease_until=None, leased_by=None).execution_options(synchronize_session=False))
-        session.commit()
 
 
 # --- one delivery ----------------------------------------------------------------------------
@@ -211,26 +203,29 @@ def error_code(failure: Exception) -> str:
 
 def deliver(delivery_id: str, worker: str, client: outbound.Client) -> str | None:
     """Try one claimed delivery and record the attempt; its status afterwards."""
-    with _sessions()() as session:
-        delivery = session.scalar(select(D).where(D.id == delivery_id).options(
-            joinedload(D.event), joinedload(D.endpoint)))
-        if delivery is None or delivery.leased_by != worker or delivery.status != PENDING:
-            return None
-        try:
-            send = _prepare(session, delivery)
-        except _Skip as skip:
-            delivery.lease_until = delivery.leased_by = None
-            if skip.status:
-                delivery.status, delivery.last_error = skip.status, skip.reason
-            session.commit()
-            _log(delivery_id, skip.reason or "waits: endpoint off", delivery.status)
-            return delivery.status
-        except Exception:  # noqa: BLE001  (e.g. a sealed body that fails to open)
-            current_app.logger.exception("delivery %s: could not be prepared", delivery_id)
-            session.rollback()
-            return _record(delivery_id, worker, None, "prepare", None, 0)
-        renew(session, worker)
-        session.commit()  # no transaction stays open while the network is used
+    skipped = None
+    try:
+        with db.transaction() as session:
+            delivery = session.scalar(select(D).where(D.id == delivery_id).options(
+                joinedload(D.event), joinedload(D.endpoint)))
+            if delivery is None or delivery.leased_by != worker or delivery.status != PENDING:
+                return None
+            try:
+                send = _prepare(session, delivery)
+            except _Skip as skip:
+                delivery.lease_until = delivery.leased_by = None
+                if skip.status:
+                    delivery.status, delivery.last_error = skip.status, skip.reason
+                skipped = (skip.reason or "waits: endpoint off", delivery.status)
+            else:
+                renew(session, worker)
+        # committed: no transaction stays open while the network is used
+    except Exception:  # noqa: BLE001  (e.g. a sealed body that fails to open)
+        current_app.logger.exception("delivery %s: could not be prepared", delivery_id)
+        return _record(delivery_id, worker, None, "prepare", None, 0)
+    if skipped is not None:
+        _log(delivery_id, *skipped)
+        return skipped[1]
     started = time.monotonic()
     code, error, retry_after = None, None, None
     try:
@@ -271,14 +266,13 @@ def _retry_after(headers) -> int | None:
 
 
 def _record(delivery_id, worker, code, error, retry_after, duration) -> str | None:
-    with _sessions()() as session:
+    with db.transaction() as session:
         moment = now()
         session.add(DeliveryAttempt(delivery_id=delivery_id, at=moment, status_code=code,
                                     error=error[:200] if error else None, duration_ms=duration))
         delivery = session.get(D, delivery_id)
         if delivery is None or delivery.leased_by != worker:
-            session.commit()  # its lease ran out and another worker has it now
-            return None
+            return None  # its lease ran out and another worker has it now
         if delivery.attempts == 0:  # the 3 days count from the first try, not from queueing
             delivery.give_up_at = moment + service.GIVE_UP_AFTER
         delivery.attempts += 1
@@ -316,7 +310,6 @@ def _record(delivery_id, worker, code, error, retry_after, duration) -> str | No
             else:
                 delivery.next_attempt_at = following
         status = delivery.status
-        session.commit()
         return status
 
 

@@ -8,7 +8,7 @@ from flask import Blueprint, flash, g, redirect, render_template, url_for
 from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 
-from .. import db
+
 from ..models import Case, Summary
 from ..policy import guard, signed_in
 from . import service
@@ -74,7 +74,6 @@ def reference(summary):
     form = ReferenceForm()
     if form.validate_on_submit():
         service.set_reference(summary, g.user, form.reference.data)
-        db.session().commit()
         flash(_("Reference saved"), "success")
     else:
         flash(_("Enter your reference, in %(max)d characters or fewer",
@@ -89,7 +88,6 @@ def outcome(summary):
     if form.validate_on_submit():
         service.record_outcome(summary, g.user, form.decision.data, form.considered.data,
                                form.message.data)
-        db.session().commit()
         flash(_("The outcome is recorded. The child's ICTG has been told to sign in and read "
                 "it."), "success")
         return redirect(url_for("review.summary", summary_id=summary.id))
@@ -107,7 +105,6 @@ def feedback(case):
     form = FeedbackForm()
     if form.validate_on_submit():
         service.record_feedback(outcome, g.user, form.how.data, form.note.data or "")
-        db.session().commit()
         flash(_("Recorded: the child has been told what the panel decided."), "success")
         return redirect(url_for("cases.show", case_id=case.id))
     view = next(v for v in service.outcomes_for_case(case, read=True) if v.outcome.id == outcome.id)
@@ -124,7 +121,6 @@ def chairs():
         form.chairs.data = sorted(service.chair_ids(g.user.org_id))
     if form.validate_on_submit():
         service.set_chairs(g.user.org_id, form.chairs.data or [], g.user)
-        db.session().commit()
         flash(_("Chairs saved"), "success")
         return redirect(url_for("panel.chairs"))
     return render_template("panel/chairs.html", form=form), 400 if form.errors else 200

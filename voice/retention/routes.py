@@ -50,7 +50,6 @@ def hold(case):
         else:
             service.set_hold(case, g.user, form.reason.data)
             flash(_("The case is on legal hold"), "success")
-        db.session().commit()
         return redirect(url_for("cases.show", case_id=case.id))
     form.change.data = current
     return render_template("retention/hold.html", form=form, case=case,
@@ -109,7 +108,6 @@ def close(case):
         elif form.change.data == current == "reopen":
             service.reopen(case)
             flash(_("The case is open again"), "success")
-        db.session().commit()
         return redirect(url_for("cases.show", case_id=case.id))
     form.change.data = current
     days = case.provider.retention_days
@@ -124,7 +122,6 @@ def settings():
     form = RetentionForm(days=org.retention_days)
     if form.validate_on_submit():
         service.set_retention(org, form.days.data)
-        db.session().commit()
         flash(_("Retention period saved"), "success")
         return redirect(url_for("retention.settings"))
     return render_template("retention/settings.html", form=form), 400 if form.errors else 200

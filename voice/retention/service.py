@@ -113,10 +113,11 @@ def content_summary(case: Case) -> dict[str, int]:
 
 
 def erase(case_id: str, by: User | None, why: str) -> bool:
-    """Erase a case for good, in the current session; True if this call erased it.
+    """Erase a case for good, in the current unit of work; True if this call erased it.
 
     Returns False when the case is already erased (by someone else, or a concurrent purge).
-    Raises OnLegalHold when the case is on hold. Commits.
+    Raises OnLegalHold when the case is on hold. Its files are removed once the unit of work is
+    committed (a crash in between leaves them for `finish_media`).
     """
     session = db.session()
     sqlite = session.get_bind().dialect.name == "sqlite"
@@ -132,7 +133,6 @@ def erase(case_id: str, by: User | None, why: str) -> bool:
                 erase_reason=_seal_reason(case_id, "erase_reason", why))
         .execution_options(synchronize_session=False))
     if claimed.rowcount != 1:
-        session.rollback()
         case = session.get(Case, case_id, populate_existing=True)
         if case is not None and case.erased_at is None and case.legal_hold:
             raise OnLegalHold()
@@ -144,10 +144,9 @@ def erase(case_id: str, by: User | None, why: str) -> bool:
                  org_id=by.org_id if by else case.provider_id)
     # Receivers of the case's summaries hear of the erasure; commits with it or not at all.
     events.case_erased.send(case)
-    session.commit()
     if sqlite:
-        _checkpoint_sqlite()
-    _remove_media(case_id)
+        db.after_commit(_checkpoint_sqlite)
+    db.after_commit(lambda: _remove_media(case_id))
     return True
 
 
@@ -230,7 +229,10 @@ def expired(today: date | None = None) -> tuple[list[str], int]:
 
 
 def purge_expired(today: date | None = None) -> PurgeResult:
-    """Erase every expired case that is not on hold, and finish interrupted erasures."""
+    """Erase every expired case that is not on hold, and finish interrupted erasures.
+
+    A job: each case's erasure is a unit of work of its own, committed before the next.
+    """
     result = PurgeResult()
     result.media_finished, result.media_left = finish_media()
     due, result.held = expired(today)
@@ -248,6 +250,7 @@ def purge_expired(today: date | None = None) -> PurgeResult:
                 result.erased += 1
         except OnLegalHold:  # put on hold since the list was read
             result.held += 1
+        db.commit_unit()
     if session.get_bind().dialect.name == "sqlite":
         _checkpoint_sqlite()
     return result

@@ -89,7 +89,6 @@ def review(case):
         service.save_overview(case, g.user, request.form.get("overview", ""))
         overview = service.overview(case)
         if request.form.get("action") != "approve":
-            db.session().commit()
             flash(_("Your changes are saved"), "success")
             return redirect(url_for("review.review", case_id=case.id))
         try:
@@ -100,11 +99,10 @@ def review(case):
             errors = [("overview", _l("Nothing has changed since the last version, so there "
                                       "is no new version to approve"))]
         else:
-            db.session().commit()
             flash(_("Approved. Version %(number)d of the summary has been sent to the panel.",
                     number=summary.number), "success")
             return redirect(url_for("review.summary", summary_id=summary.id))
-        db.session().commit()  # keep what was saved, even though approval is blocked
+        db.keep_despite_refusal()  # what was saved stays, though approval is blocked
         status = 400
     by_session = []
     for item in items:
@@ -125,7 +123,6 @@ def send_back(case):
     form = SendBackForm()
     if form.validate_on_submit():
         service.send_back(case, g.user, form.reason.data)
-        db.session().commit()
         flash(_("Sent back to the ICTG"), "success")
         return redirect(url_for("cases.show", case_id=case.id))
     return render_template("review/send_back.html", case=case, form=form), \
@@ -138,7 +135,6 @@ def safeguarding(case):
     form = ConcernForm()
     if form.validate_on_submit():
         service.raise_concern(case, g.user, form.concern.data)
-        db.session().commit()
         flash(_("The concern is recorded. The ICTG and your organisation's administrators have "
                 "been told."), "success")
         return redirect(url_for("cases.show", case_id=case.id))
@@ -164,7 +160,6 @@ def withdraw(case):
         everything = form.what.data == "everything"
         record = service.withdraw(case, g.user, None if everything else [form.what.data],
                                   form.how.data, form.note.data or "")
-        db.session().commit()
         if record is None:
             flash(_("Nothing changed: the panel already cannot see this. The child had already "
                     "stopped sharing it."), "info")
