@@ -29,10 +29,13 @@ CHROME = os.environ.get("CHROME_PATH", "/usr/bin/chromium")
 CATEGORIES = ("accessibility", "best-practices")
 CHILD_LANGUAGE = "ar"
 CHILD_STEP = "feel-today"
+LANGUAGE_NAMES = {"ar": "Arabic", "en": "English", "ti": "Tigrinya"}
 
 
-def demo_app(folder: Path):
-    """The service with the demo data, and cookies of a staff session and of a child's device."""
+def demo_app(folder: Path, languages=(CHILD_LANGUAGE,)):
+    """The service with the demo data, and the pages to open with their cookies: a child's step
+    for each language (the ICTG's device handed to a child, locked to a session in that language,
+    after consent), then a staff page (the demo ICTG's view of the case)."""
     from flask import g
     from sqlalchemy import select
 
@@ -54,32 +57,32 @@ def demo_app(folder: Path):
     Base.metadata.create_all(app.extensions["voice.engine"])
     with app.app_context():
         demo.seed()
+    pages = []
     with app.test_request_context():
         session = db.session()
         ictg = auth_service.find_user(next(p[0] for p in demo.PEOPLE if p[2] == ICTG))
         case = session.scalar(select(Case).where(Case.ictg_id == ictg.id))
-        staff = sessions.start(ictg)
-        device = sessions.start(ictg)
-        session.flush()
-        g.user = ictg
-        g.auth_session = session.scalar(select(AuthSession).where(
-            AuthSession.token_hash == sessions._hash(device)))
-        questionnaire = capture.choices_for(case)[0]
-        sitting = capture.start(case, ictg, questionnaire, CHILD_LANGUAGE, "ICTG and interpreter",
-                                None)
-        capture.lock_device(sitting, g.auth_session)
-        consent.record_consent(sitting, ictg, True, "interpreter", CHILD_LANGUAGE, "yes",
-                               "ICTG and interpreter")
-        session.commit()
         cookie = sessions.cookie_name()
+        questionnaire = capture.choices_for(case)[0]
         step = next((s.id for s in questionnaire.steps if s.id == CHILD_STEP),
                     questionnaire.steps[0].id)
-        pages = [
-            ("a child's step (Arabic, phone)", f"/child/{sitting.id}/step/{step}",
-             f"{cookie}={device}", []),
-            ("a staff page: the child's case (desktop)", f"/cases/{case.id}",
-             f"{cookie}={staff}", ["--preset=desktop"]),
-        ]
+        for language in languages:
+            device = sessions.start(ictg)
+            session.flush()
+            g.user = ictg
+            g.auth_session = session.scalar(select(AuthSession).where(
+                AuthSession.token_hash == sessions._hash(device)))
+            sitting = capture.start(case, ictg, questionnaire, language,
+                                    "ICTG and interpreter", None)
+            capture.lock_device(sitting, g.auth_session)
+            consent.record_consent(sitting, ictg, True, "interpreter", language, "yes",
+                                   "ICTG and interpreter")
+            pages.append((f"a child's step ({LANGUAGE_NAMES.get(language, language)}, phone)",
+                          f"/child/{sitting.id}/step/{step}", f"{cookie}={device}", []))
+        staff = sessions.start(ictg)
+        session.commit()
+        pages.append(("a staff page: the child's case (desktop)", f"/cases/{case.id}",
+                      f"{cookie}={staff}", ["--preset=desktop"]))
     return app, pages
 
 
