@@ -68,8 +68,8 @@ def main() -> None:
                     executable_path=CHROME,
                     args=["--no-sandbox", "--disable-background-networking",
                           "--disable-component-update"])
-                for label, path, cookie, options in pages:
-                    kind = "staff" if "--preset=desktop" in options else "child"
+                for label, path, cookie, _options in pages:
+                    kind = "child" if path.startswith("/child/") else "staff"
                     viewport = {"width": 1350, "height": 940} if kind == "staff" else \
                         {"width": 412, "height": 823}
                     context = browser.new_context(viewport=viewport)
