@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Build the front-end assets into static/build/ (git-ignored).
 
-Run from the repository root after `npm ci`:
+Run from the repository root after `npm ci` and `make install`:
 
-    python scripts/build_assets.py
+    .venv/bin/python scripts/build_assets.py
 
-Plain Python 3.11 standard library. It rebuilds static/build/ from scratch
+Python 3.11 with fontTools, brotli and WhiteNoise (the project's virtual environment). It rebuilds static/build/ from scratch
 every time (into a temporary folder that replaces the old one only when every
 step and check has passed), so it is idempotent. Nothing it writes is loaded
 from another origin at run time.
@@ -15,13 +15,20 @@ It writes:
                             (GOV.UK Frontend, system fonts, no crown)
   child.css                 copy of static/src/child.css (checked: logical
                             properties only, url()s resolve)
-  govuk-frontend.min.js     GOV.UK Frontend ES module bundle
+  js/NAME.js                static/js/NAME.js bundled and minified by esbuild (staff.js
+                            with only the GOV.UK Frontend components it imports)
+  icon.svg, css/            copies of the other static files pages link
   govuk-assets/images/      only the images staff.css refers to (none today)
   pictograms/NAME.svg       the pictures named in static/pictograms.toml
   fonts/                    Noto Sans Ethiopic + Noto Naskh Arabic WOFF2
-                            (script subset only) and ethiopic.css / arabic.css
+                            (script subset only) and ethiopic.css / arabic.css;
+                            LANG.css and LANG-WEIGHT.woff2: subsets to a
+                            language's catalogue (child pages)
+  NAME.HASH.EXT             a copy of each file named after its content, and
+                            .br / .gz copies of text files (WhiteNoise)
   licences/                 licence texts for everything above
-  manifest.json             versions, files and sizes (for humans and tests)
+  manifest.json             versions, files and sizes (for humans and tests);
+                            "static": plain name -> hashed name (for url_for)
 
 Any problem (missing package, wrong version, a missing pictogram, GDS
 Transport or a font url in staff.css, ...) stops the build with exit code 1

@@ -9,14 +9,13 @@ from pathlib import Path
 
 import brotli
 from flask import g
-from sqlalchemy import select
 
+from accessibility.site import device
 from bench.weights import visit
 from voice import db
-from voice.auth import sessions
 from voice.capture import service as capture
 from voice.consent import service as consent
-from voice.models import AuthSession, Case, User
+from voice.models import Case, User
 
 from .conftest import as_person
 from .test_review import QUESTIONNAIRE
@@ -32,19 +31,15 @@ def _child_device(app, world, language: str) -> tuple[str, str]:
     with app.test_request_context():
         session = db.session()
         ictg = session.get(User, world.people["ictg.p1"].id)
-        token = sessions.start(ictg)
-        session.flush()
         g.user = ictg
-        g.auth_session = session.scalar(select(AuthSession).where(
-            AuthSession.token_hash == sessions._hash(token)))
         sitting = capture.start(session.get(Case, world.cases["p1"]), ictg,
                                 capture.questionnaires()[QUESTIONNAIRE], language,
                                 "ICTG and interpreter", None)
-        capture.lock_device(sitting, g.auth_session)
         consent.record_consent(sitting, ictg, True, "interpreter", language, "yes",
                                "ICTG and interpreter")
         session.commit()
-    return token, f"/child/{sitting.id}/step/feel-today"
+        sitting_id = sitting.id
+    return device(app, world, sitting_id), f"/child/{sitting_id}/step/feel-today"
 
 
 def test_pages_link_static_files_by_hashed_name_kept_a_year_and_compressed(app, client, world):
