@@ -111,7 +111,6 @@ def error_page(code: int, title=None, body=None):
                            body=body or default_body), code
 
 
-
 def serve_static_files(app: Flask) -> None:
     """WhiteNoise answers /static/ before Flask: hashed names cached for a year, the brotli or
     gzip copy the build wrote beside a file when the browser accepts it. url_for("static",
