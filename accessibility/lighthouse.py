@@ -1,5 +1,6 @@
 """`make audit`: Lighthouse's accessibility and best-practices scores for a child step and a staff
-page of the running service, which must both be 100.
+page of the running service, which must both be 100, and its performance score (the child's step
+with Lighthouse's mobile settings: a slow 4G phone), which must be at least 95.
 
 The service runs here with the demo data (as `make run` has it) on a free port of 127.0.0.1, in a
 temporary folder. Lighthouse (npm, run with Debian's Chromium) opens each page with the cookie of
@@ -26,13 +27,18 @@ from werkzeug.serving import make_server
 ROOT = Path(__file__).resolve().parent.parent
 LIGHTHOUSE = ROOT / "node_modules" / ".bin" / "lighthouse"
 CHROME = os.environ.get("CHROME_PATH", "/usr/bin/chromium")
-CATEGORIES = ("accessibility", "best-practices")
+CATEGORIES = ("accessibility", "best-practices", "performance")
+# Lowest score each category may have (performance varies a little from run to run).
+PASS = {"accessibility": 100, "best-practices": 100, "performance": 95}
 CHILD_LANGUAGE = "ar"
 CHILD_STEP = "feel-today"
+LANGUAGE_NAMES = {"ar": "Arabic", "en": "English", "ti": "Tigrinya"}
 
 
-def demo_app(folder: Path):
-    """The service with the demo data, and cookies of a staff session and of a child's device."""
+def demo_app(folder: Path, languages=(CHILD_LANGUAGE,)):
+    """The service with the demo data, and the pages to open with their cookies: a child's step
+    for each language (the ICTG's device handed to a child, locked to a session in that language,
+    after consent), then a staff page (the demo ICTG's view of the case)."""
     from flask import g
     from sqlalchemy import select
 
@@ -54,32 +60,32 @@ def demo_app(folder: Path):
     Base.metadata.create_all(app.extensions["voice.engine"])
     with app.app_context():
         demo.seed()
+    pages = []
     with app.test_request_context():
         session = db.session()
         ictg = auth_service.find_user(next(p[0] for p in demo.PEOPLE if p[2] == ICTG))
         case = session.scalar(select(Case).where(Case.ictg_id == ictg.id))
-        staff = sessions.start(ictg)
-        device = sessions.start(ictg)
-        session.flush()
-        g.user = ictg
-        g.auth_session = session.scalar(select(AuthSession).where(
-            AuthSession.token_hash == sessions._hash(device)))
-        questionnaire = capture.choices_for(case)[0]
-        sitting = capture.start(case, ictg, questionnaire, CHILD_LANGUAGE, "ICTG and interpreter",
-                                None)
-        capture.lock_device(sitting, g.auth_session)
-        consent.record_consent(sitting, ictg, True, "interpreter", CHILD_LANGUAGE, "yes",
-                               "ICTG and interpreter")
-        session.commit()
         cookie = sessions.cookie_name()
+        questionnaire = capture.choices_for(case)[0]
         step = next((s.id for s in questionnaire.steps if s.id == CHILD_STEP),
                     questionnaire.steps[0].id)
-        pages = [
-            ("a child's step (Arabic, phone)", f"/child/{sitting.id}/step/{step}",
-             f"{cookie}={device}", []),
-            ("a staff page: the child's case (desktop)", f"/cases/{case.id}",
-             f"{cookie}={staff}", ["--preset=desktop"]),
-        ]
+        for language in languages:
+            device = sessions.start(ictg)
+            session.flush()
+            g.user = ictg
+            g.auth_session = session.scalar(select(AuthSession).where(
+                AuthSession.token_hash == sessions._hash(device)))
+            sitting = capture.start(case, ictg, questionnaire, language,
+                                    "ICTG and interpreter", None)
+            capture.lock_device(sitting, g.auth_session)
+            consent.record_consent(sitting, ictg, True, "interpreter", language, "yes",
+                                   "ICTG and interpreter")
+            pages.append((f"a child's step ({LANGUAGE_NAMES.get(language, language)}, phone)",
+                          f"/child/{sitting.id}/step/{step}", f"{cookie}={device}", []))
+        staff = sessions.start(ictg)
+        session.commit()
+        pages.append(("a staff page: the child's case (phone)", f"/cases/{case.id}",
+                      f"{cookie}={staff}", []))
     return app, pages
 
 
@@ -126,18 +132,19 @@ def main() -> int:
                 result = lighthouse(base + path, cookie, options, folder / f"report-{index}.json")
                 scores = {c: round(result["categories"][c]["score"] * 100) for c in CATEGORIES}
                 print(f"{name_}: accessibility {scores['accessibility']}, "
-                      f"best practices {scores['best-practices']} "
+                      f"best practices {scores['best-practices']}, "
+                      f"performance {scores['performance']} "
                       f"({time.monotonic() - started:.0f} s)", flush=True)
                 for category in CATEGORIES:
-                    if scores[category] < 100:
+                    if scores[category] < PASS[category]:
                         ok = False
-                        print(f"  {category} below 100 because of:", *failing(result, category),
-                              sep="\n")
+                        print(f"  {category} below {PASS[category]} because of:",
+                              *failing(result, category), sep="\n")
         finally:
             server.shutdown()
             thread.join(5)
             app.extensions["voice.engine"].dispose()
-    print("Lighthouse: all 100" if ok else "Lighthouse: a score is below 100", flush=True)
+    print("Lighthouse: every score passes" if ok else "Lighthouse: a score is too low", flush=True)
     return 0 if ok else 1
 
 

@@ -8,7 +8,8 @@
 # static/build/ (or node_modules/) always leads to a full rebuild, and a
 # repeated `make assets` does nothing.
 
-PYTHON ?= python3
+# fontTools, brotli and WhiteNoise come from the project's virtual environment (make install).
+ASSETS_PYTHON ?= .venv/bin/python
 NPM ?= npm
 
 ASSETS_STAMP := static/build/.stamp
@@ -17,7 +18,9 @@ NODE_MODULES_STAMP := node_modules/.package-lock.json
 
 ASSETS_SOURCES := scripts/build_assets.py package.json package-lock.json \
 	static/pictograms.toml static/ATTRIBUTION.md \
-	$(wildcard static/src/*.scss static/src/*.css static/src/licences/*)
+	$(wildcard static/src/*.scss static/src/*.css static/src/licences/*) \
+	$(wildcard static/js/*.js static/css/*.css) static/icon.svg \
+	$(wildcard translations/*/LC_MESSAGES/messages.po)
 
 .PHONY: assets assets-clean
 
@@ -29,7 +32,7 @@ $(NODE_MODULES_STAMP): package.json package-lock.json
 	@touch $@
 
 $(ASSETS_STAMP): $(NODE_MODULES_STAMP) $(ASSETS_SOURCES)
-	$(PYTHON) scripts/build_assets.py
+	$(ASSETS_PYTHON) scripts/build_assets.py
 	@touch $@
 
 assets-clean:

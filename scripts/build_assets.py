@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Build the front-end assets into static/build/ (git-ignored).
 
-Run from the repository root after `npm ci`:
+Run from the repository root after `npm ci` and `make install`:
 
-    python scripts/build_assets.py
+    .venv/bin/python scripts/build_assets.py
 
-Plain Python 3.11 standard library. It rebuilds static/build/ from scratch
+Python 3.11 with fontTools, brotli and WhiteNoise (the project's virtual environment). It rebuilds static/build/ from scratch
 every time (into a temporary folder that replaces the old one only when every
 step and check has passed), so it is idempotent. Nothing it writes is loaded
 from another origin at run time.
@@ -15,13 +15,20 @@ It writes:
                             (GOV.UK Frontend, system fonts, no crown)
   child.css                 copy of static/src/child.css (checked: logical
                             properties only, url()s resolve)
-  govuk-frontend.min.js     GOV.UK Frontend ES module bundle
+  js/NAME.js                static/js/NAME.js bundled and minified by esbuild (staff.js
+                            with only the GOV.UK Frontend components it imports)
+  icon.svg, css/            copies of the other static files pages link
   govuk-assets/images/      only the images staff.css refers to (none today)
   pictograms/NAME.svg       the pictures named in static/pictograms.toml
   fonts/                    Noto Sans Ethiopic + Noto Naskh Arabic WOFF2
-                            (script subset only) and ethiopic.css / arabic.css
+                            (script subset only) and ethiopic.css / arabic.css;
+                            LANG.css and LANG-WEIGHT.woff2: subsets to a
+                            language's catalogue (child pages)
+  NAME.HASH.EXT             a copy of each file named after its content, and
+                            .br / .gz copies of text files (WhiteNoise)
   licences/                 licence texts for everything above
-  manifest.json             versions, files and sizes (for humans and tests)
+  manifest.json             versions, files and sizes (for humans and tests);
+                            "static": plain name -> hashed name (for url_for)
 
 Any problem (missing package, wrong version, a missing pictogram, GDS
 Transport or a font url in staff.css, ...) stops the build with exit code 1
@@ -30,6 +37,7 @@ and a message starting with "build_assets: ERROR".
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -48,6 +56,7 @@ SRC = STATIC / "src"
 BUILD = STATIC / "build"
 PICTOGRAMS_TOML = STATIC / "pictograms.toml"
 ATTRIBUTION = STATIC / "ATTRIBUTION.md"
+TRANSLATIONS = ROOT / "translations"
 
 # URL path at which static/build/ is served (staff.css image urls use it).
 BUILD_URL = "/static/build/"
@@ -72,6 +81,16 @@ FONTS = [
     },
 ]
 
+# Child pages in these languages load fonts/LANG.css: their script's font, subset to the
+# characters of the language's catalogue (other languages' scripts are on phones already).
+LANGUAGE_FONTS = {"ti": "ethiopic", "am": "ethiopic", "ckb": "arabic", "ps": "arabic"}
+LANGUAGE_FONT_WEIGHTS = (400, 700)
+# Ethiopic syllables are precomposed characters: no shaping needed, and leaving out the
+# OpenType layout tables halves the subset (Arabic must keep them: letters join).
+NO_LAYOUT_SCRIPTS = {"ethiopic"}
+# Top-level folders of the build that keep only their plain names.
+UNHASHED = {"licences"}
+
 # Semantic names that pages rely on: the build fails if one is removed from
 # static/pictograms.toml.
 REQUIRED_PICTOGRAMS = {
@@ -84,6 +103,7 @@ REQUIRED_PICTOGRAMS = {
 }
 
 PICTOGRAM_BUDGET = 300 * 1024  # bytes; a warning, not an error
+PICTURE_BUDGET = 4 * 1024  # bytes, each picture after SVGO: an error
 
 # Physical properties that break right-to-left layout (child.css must use
 # logical ones). Matched only in declarations, not in @media queries.
@@ -265,15 +285,35 @@ def check_relative_urls(out: Path, stylesheet: str, urls: list[str]) -> None:
 # JavaScript
 # --------------------------------------------------------------------------
 def build_js(out: Path) -> dict:
+    """Every page script of static/js/ bundled and minified by esbuild into js/NAME.js: imports
+    of npm packages (staff.js: the GOV.UK Frontend components it names, tree shaken) are
+    inlined, so a page loads one file. The service worker is not a page script: it is served
+    from its own route at a URL that never changes."""
+    esbuild = NODE_MODULES / ".bin" / "esbuild"
+    if not esbuild.exists():
+        fail("node_modules/.bin/esbuild is missing: run `npm ci`")
     sizes = {}
-    # ES module build: load with <script type="module">. Drop the source map
-    # comment: we do not ship maps (it would only cause a 404 in dev tools).
-    js = (GOVUK / "dist" / "govuk" / "govuk-frontend.min.js").read_text(encoding="utf-8")
-    js = re.sub(r"\n?//# sourceMappingURL=\S+\s*$", "\n", js)
-    (out / "govuk-frontend.min.js").write_text(js, encoding="utf-8")
-    sizes["govuk-frontend.min.js"] = (out / "govuk-frontend.min.js").stat().st_size
+    for src in sorted((STATIC / "js").glob("*.js")):
+        if src.name == "service-worker.js":
+            continue
+        dest = out / "js" / src.name
+        result = subprocess.run(
+            [str(esbuild), str(src), "--bundle", "--minify", "--format=esm", "--target=es2020",
+             "--legal-comments=none", "--log-level=warning", f"--outfile={dest}"],
+            cwd=ROOT, capture_output=True, text=True)
+        if result.returncode != 0:
+            fail(f"esbuild failed on static/js/{src.name}:\n" + result.stderr.strip())
+        sizes[f"js/{src.name}"] = dest.stat().st_size
     # axe-core is test tooling: the browser tests read it from node_modules/, it is not served.
     return sizes
+
+
+def copy_page_files(out: Path) -> list[str]:
+    """Other files of static/ that pages link, copied so that they get hashed names too."""
+    names = ["icon.svg"] + [f"css/{p.name}" for p in sorted((STATIC / "css").glob("*.css"))]
+    for name in names:
+        copy(STATIC / name, out / name)
+    return names
 
 
 # --------------------------------------------------------------------------
@@ -315,10 +355,29 @@ def build_pictograms(out: Path) -> dict:
         index[name] = {"file": file, "label": entry["label"]}
     if problems:
         fail("pictograms:\n" + "\n".join(problems))
+    optimise_svgs(dest)
+    sizes = {p.stem: p.stat().st_size for p in dest.glob("*.svg")}
+    too_big = [f"  {name}: {kb(size)}" for name, size in sorted(sizes.items())
+               if size > PICTURE_BUDGET]
+    if too_big:
+        fail(f"pictograms over {kb(PICTURE_BUDGET)} each after SVGO:\n" + "\n".join(too_big))
+    total = sum(sizes.values())
     if total > PICTOGRAM_BUDGET:
         print(f"build_assets: warning: pictograms total {kb(total)} (budget {kb(PICTOGRAM_BUDGET)})",
               file=sys.stderr)
     return {"count": len(index), "bytes": total, "index": index}
+
+
+def optimise_svgs(folder: Path) -> None:
+    svgo = NODE_MODULES / ".bin" / "svgo"
+    if not svgo.exists():
+        fail("node_modules/.bin/svgo is missing: run `npm ci`")
+    # One decimal in a 36-unit viewBox: at most 0.14 px off on a 48 px picture.
+    result = subprocess.run([str(svgo), "--folder", str(folder), "--multipass", "--quiet",
+                             "--precision", "1"],
+                            cwd=ROOT, capture_output=True, text=True)
+    if result.returncode != 0:
+        fail("svgo failed:\n" + result.stderr.strip())
 
 
 # --------------------------------------------------------------------------
@@ -363,6 +422,143 @@ def build_fonts(out: Path) -> dict:
         (dest / font["css"]).write_text("\n".join(rules) + "\n", encoding="utf-8")
         result[font["css"]] = {"family": family, "files": files}
     return result
+
+
+def codepoints(unicode_range: str) -> set[int]:
+    points = set()
+    for part in unicode_range.replace(" ", "").split(","):
+        first, _, last = part.removeprefix("U+").partition("-")
+        points.update(range(int(first, 16), int(last or first, 16) + 1))
+    return points
+
+
+def unicode_range(points: set[int]) -> str:
+    runs, ordered = [], sorted(points)
+    for point in ordered:
+        if runs and point == runs[-1][1] + 1:
+            runs[-1][1] = point
+        else:
+            runs.append([point, point])
+    return ",".join(f"U+{a:X}" if a == b else f"U+{a:X}-{b:X}" for a, b in runs)
+
+
+def catalogue_characters(language: str) -> set[int]:
+    """Every character of the language's translations (the pages' fixed text)."""
+    from babel.messages.pofile import read_po
+
+    path = TRANSLATIONS / language / "LC_MESSAGES" / "messages.po"
+    with path.open("rb") as handle:
+        catalogue = read_po(handle)
+    text = "".join("".join(m.string) if isinstance(m.string, (tuple, list)) else m.string or ""
+                   for m in catalogue)
+    return {ord(c) for c in text}
+
+
+def build_language_fonts(out: Path) -> dict:
+    """fonts/LANG.css for each language in LANGUAGE_FONTS: its script's font subset to the
+    characters of the language's catalogue (a small file every page in that language loads), and
+    the whole script file for every other character of the script (downloaded only by a page
+    showing one, e.g. a child's own words)."""
+    from fontTools import subset
+
+    dest = out / "fonts"
+    result = {}
+    for language, script in LANGUAGE_FONTS.items():
+        font = next(f for f in FONTS if f["subset"] == script)
+        pkg = package_dir(font["package"])
+        meta = read_json(pkg / "metadata.json")
+        script_points = codepoints(read_json(pkg / "unicode.json")[script])
+        wanted = catalogue_characters(language) & script_points
+        if not wanted:
+            fail(f"translations/{language} has no character of the {script} script")
+        rules = [f"/* {meta['family']} for pages in {language}: generated by "
+                 "scripts/build_assets.py (licence: /static/build/licences/). */"]
+        files = {}
+        for weight in LANGUAGE_FONT_WEIGHTS:
+            whole = f"{meta['id']}-{script}-{weight}-normal.woff2"
+            name = f"{language}-{weight}.woff2"
+            options = subset.Options()
+            options.flavor = "woff2"
+            options.hinting = False
+            if script in NO_LAYOUT_SCRIPTS:
+                options.layout_features = []
+            face = subset.load_font(str(pkg / "files" / whole), options)
+            subsetter = subset.Subsetter(options)
+            subsetter.populate(unicodes=wanted)
+            subsetter.subset(face)
+            subset.save_font(face, str(dest / name), options)
+            files[name] = (dest / name).stat().st_size
+            for src, points in ((whole, script_points - wanted), (name, wanted)):
+                rules.append(
+                    "@font-face {\n"
+                    f"  font-family: '{meta['family']}';\n"
+                    "  font-style: normal;\n"
+                    "  font-display: swap;\n"
+                    f"  font-weight: {weight};\n"
+                    f"  src: url('./{src}') format('woff2');\n"
+                    f"  unicode-range: {unicode_range(points)};\n"
+                    "}")
+        (dest / f"{language}.css").write_text("\n".join(rules) + "\n", encoding="utf-8")
+        result[f"{language}.css"] = {"family": meta["family"], "files": files}
+    return result
+
+
+# --------------------------------------------------------------------------
+# Hashed names and compressed copies
+# --------------------------------------------------------------------------
+def hashed_name(path: Path) -> str:
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    return f"{path.stem}.{digest}{path.suffix}"
+
+
+def hash_files(out: Path, page_files: list[str]) -> dict[str, str]:
+    """Beside each file a copy named after its content (NAME.HASH.EXT), which the server may let
+    browsers keep for a year; stylesheets refer to the hashed names of what they load. Returns
+    {name given to url_for('static', ...): static-relative name of the hashed copy}."""
+    names = {}  # build-relative name -> hashed build-relative name
+    files = [p for p in sorted(out.rglob("*")) if p.is_file()
+             and p.relative_to(out).parts[0] not in UNHASHED]
+    # Stylesheets last: their url()s name the hashed copies of the files hashed before them.
+    for path in sorted(files, key=lambda p: p.suffix == ".css"):
+        relative = path.relative_to(out).as_posix()
+        if path.suffix == ".css":
+            css = path.read_text(encoding="utf-8")
+            path.write_text(URL.sub(lambda m: hashed_url(m, relative, names), css),
+                            encoding="utf-8")
+        hashed = path.with_name(hashed_name(path))
+        shutil.copyfile(path, hashed)
+        names[relative] = hashed.relative_to(out).as_posix()
+    static = {f"build/{name}": f"build/{hashed}" for name, hashed in names.items()}
+    for name in page_files:  # static/NAME is linked as NAME: serve its built copy
+        static[name] = static.pop(f"build/{name}")
+    return static
+
+
+def hashed_url(match: re.Match, stylesheet: str, names: dict[str, str]) -> str:
+    url = match.group(2)
+    if url.startswith(BUILD_URL):
+        target = url[len(BUILD_URL):]
+        return f"url({BUILD_URL}{names.get(target, target)})" if target in names else match.group(0)
+    if url.startswith("data:") or re.match(r"^[a-z]+:|^//|^/", url, re.I):
+        return match.group(0)
+    folder = os.path.dirname(stylesheet)
+    target = os.path.normpath(os.path.join(folder, url)).replace(os.sep, "/")
+    if target not in names:
+        fail(f"{stylesheet}: url({url}) is not a built file")
+    return f"url({os.path.relpath(names[target], folder or '.')})"
+
+
+def compress(out: Path) -> int:
+    """NAME.br and NAME.gz beside each text file, where they are smaller: WhiteNoise serves the
+    one the browser accepts."""
+    from whitenoise.compress import Compressor
+
+    compressor = Compressor(quiet=True)
+    written = 0
+    for path in sorted(p for p in out.rglob("*") if p.is_file()):
+        if compressor.should_compress(path.name):
+            written += len(list(compressor.compress(str(path))))
+    return written
 
 
 # --------------------------------------------------------------------------
@@ -410,17 +606,22 @@ def main() -> int:
         pictograms = build_pictograms(tmp)
         check_relative_urls(tmp, "child.css", child["urls"])
         fonts = build_fonts(tmp)
+        fonts.update(build_language_fonts(tmp))
         licences = build_licences(tmp, versions)
+        page_files = copy_page_files(tmp) + list(js)
 
         files = {
             str(p.relative_to(tmp)): p.stat().st_size
             for p in sorted(tmp.rglob("*")) if p.is_file()
         }
+        static = hash_files(tmp, page_files)
+        compressed = compress(tmp)
         manifest = {
             "packages": versions,
             "pictograms": pictograms["index"],
             "fonts": {css: f["family"] for css, f in fonts.items()},
             "files": files,
+            "static": static,
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
 
@@ -443,7 +644,9 @@ def main() -> int:
     print(
         f"build_assets: wrote static/build/ ({len(files) + 1} files, {kb(total)}) in "
         f"{time.monotonic() - started:.1f}s: staff.css {kb(staff['bytes'])}, "
-        f"child.css {kb(child['bytes'])}, govuk-frontend.min.js {kb(js['govuk-frontend.min.js'])}, "
+        f"child.css {kb(child['bytes'])}, "
+        + ", ".join(f"{name} {kb(size)}" for name, size in js.items()) + ", "
+        f"{compressed} compressed copies, "
         f"{pictograms['count']} pictograms {kb(pictograms['bytes'])}, "
         f"fonts: {', '.join(font_parts)}, govuk images {len(staff['images'])}, "
         f"licences {len(licences)}"

@@ -1,12 +1,18 @@
-"""Security headers on every response, friendly error pages that reveal nothing, and uploads
-spooled into encrypted temporary files (see encrypted_tempfile.py)."""
+"""Security headers on every response, friendly error pages that reveal nothing, static files
+served by WhiteNoise under hashed names, and uploads spooled into encrypted temporary files (see
+encrypted_tempfile.py)."""
 from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
 
 from flask import Flask, g, render_template, request
 from flask import Request as FlaskRequest
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from whitenoise import WhiteNoise
 
 from . import encrypted_tempfile
 
@@ -21,7 +27,24 @@ CSP = "; ".join([
     "worker-src 'self'",
     "manifest-src 'self'",
 ])
+# An SVG opened on its own: it loads nothing, and nothing may frame it.
+SVG_CSP = "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 PERMISSIONS = "geolocation=(), camera=(self), microphone=(self), payment=(), usb=(), interest-cohort=()"
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Permissions-Policy": PERMISSIONS,
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+HSTS = "max-age=63072000; includeSubDomains"
+# A static file named after its content (NAME.HASH.EXT, written by scripts/build_assets.py)
+# never changes: browsers keep it a year without asking again. Any other static URL (the
+# unhashed names, e.g. the icon the service worker shows) is kept a minute.
+HASHED_NAME = re.compile(r"\.[0-9a-f]{12}\.[A-Za-z0-9]+$")
+IMMUTABLE = "public, max-age=31536000, immutable"
+UNHASHED_MAX_AGE = 60
 
 ERRORS = {
     400: (_l("Something was wrong with that request"),
@@ -52,21 +75,16 @@ class Request(FlaskRequest):
 
 def init_app(app: Flask) -> None:
     app.request_class = Request
+    serve_static_files(app)
 
     @app.after_request
     def _headers(response):
-        headers = response.headers
-        headers["Content-Security-Policy"] = CSP
-        headers["X-Content-Type-Options"] = "nosniff"
-        headers["Referrer-Policy"] = "no-referrer"
-        headers["Permissions-Policy"] = PERMISSIONS
-        headers["X-Frame-Options"] = "DENY"
-        headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        response.headers.update(SECURITY_HEADERS)
         if not request.path.startswith("/static/"):
             # No page is cached: any may show a child's data, or a signed-in person's.
-            headers["Cache-Control"] = "no-store"
+            response.headers["Cache-Control"] = "no-store"
         if not app.config["DEVELOPMENT"]:
-            headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+            response.headers["Strict-Transport-Security"] = HSTS
         return response
 
     @app.errorhandler(HTTPException)
@@ -92,3 +110,46 @@ def error_page(code: int, title=None, body=None):
     return render_template(template, code=code, title=title or default_title,
                            body=body or default_body), code
 
+
+def serve_static_files(app: Flask) -> None:
+    """WhiteNoise answers /static/ before Flask: hashed names cached for a year, the brotli or
+    gzip copy the build wrote beside a file when the browser accepts it. url_for("static",
+    filename=NAME) gives the hashed name of NAME that static/build/manifest.json records (the
+    plain name when the build has none, e.g. a file added since the last `make assets`).
+
+    Pages themselves are never compressed (see the README, "Performance": BREACH)."""
+    manifest = Path(app.static_folder) / "build" / "manifest.json"
+    names = {"mtime": None, "static": {}}
+
+    def hashed(filename: str) -> str:
+        try:
+            mtime = manifest.stat().st_mtime
+        except FileNotFoundError:
+            return filename
+        if names["mtime"] != mtime:  # read again after each `make assets`
+            names.update(mtime=mtime, static=json.loads(manifest.read_text())["static"])
+        return names["static"].get(filename, filename)
+
+    @app.url_defaults
+    def _hashed_static_name(endpoint, values):
+        if endpoint == "static" and "filename" in values:
+            values["filename"] = hashed(values["filename"])
+
+    def headers(headers, _path, url):
+        # A stylesheet, script or font is no document: its policy headers would be ignored, and
+        # on a phone each costs bytes. An SVG opened on its own is a document: it keeps them.
+        headers["X-Content-Type-Options"] = "nosniff"
+        if url.endswith(".svg"):
+            headers["Content-Security-Policy"] = SVG_CSP
+            for name in ("Referrer-Policy", "Permissions-Policy"):
+                headers[name] = SECURITY_HEADERS[name]
+        if HASHED_NAME.search(url):
+            headers["Cache-Control"] = IMMUTABLE
+            del headers["Last-Modified"], headers["ETag"]  # never asked for again
+        if not app.config["DEVELOPMENT"]:
+            headers["Strict-Transport-Security"] = HSTS
+
+    app.wsgi_app = WhiteNoise(app.wsgi_app, root=app.static_folder,
+                              prefix=app.static_url_path, max_age=UNHASHED_MAX_AGE,
+                              autorefresh=app.config["DEVELOPMENT"], allow_all_origins=False,
+                              add_headers_function=headers)
