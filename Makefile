@@ -15,6 +15,7 @@ run: install assets compile-translations
 	VOICE_DEVELOPMENT=1 $(FLASK) run --host 127.0.0.1 --port 5000
 
 test: install system-deps assets compile-translations
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest
 
 install: $(STAMPS)/installed

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Used without an import statement in voice/, and by what.
 USED_BY_NAME = {
     "psycopg": "SQLAlchemy, for a postgresql+psycopg:// DATABASE_URL",
-    "govuk-frontend-jinja": "the templates, loaded by package name in voice/__init__.py",
+    "govuk-frontend-jinja": "the templates, loaded by package name in voice/app.py",
     "email-validator": "WTForms' Email validator in voice/admin/forms.py",
     "gunicorn": "the production web server (README)",
 }

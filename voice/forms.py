@@ -5,9 +5,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (GovDateInput, GovPasswordInput, GovSubmitInput,
-                                                GovTextInput)
-from wtforms import DateField, PasswordField, StringField, SubmitField
-from wtforms.validators import InputRequired, Length
+                                                GovTextArea, GovTextInput)
+from wtforms import DateField, PasswordField, StringField, SubmitField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
 
 
 class Form(FlaskForm):
@@ -20,6 +20,13 @@ def text(label, max_length, message, **kwargs):
                                    Length(max=max_length, message=_l(
                                        "Must be %(max)d characters or fewer", max=max_length))],
                        **kwargs)
+
+
+def long_text(label, message=None, max_length=10000, **kwargs):
+    validators = [InputRequired(message=message)] if message else [Optional()]
+    validators.append(Length(max=max_length, message=_l("Must be %(max)d characters or fewer",
+                                                        max=max_length)))
+    return TextAreaField(label, widget=GovTextArea(), validators=validators, **kwargs)
 
 
 def password(label, message=None):

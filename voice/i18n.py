@@ -5,6 +5,7 @@ import tomllib
 from pathlib import Path
 
 from babel import Locale
+from babel.messages.pofile import read_po
 from flask import Flask, g, has_request_context, request
 from flask_babel import Babel, format_date, format_datetime, get_locale, gettext
 from flask_babel import refresh as _refresh
@@ -104,8 +105,6 @@ def needed(code: str, message) -> bool:
 
 
 def read_catalogue(code: str):
-    from babel.messages.pofile import read_po
-
     path = TRANSLATIONS / "messages.pot" if code == "en" else \
         TRANSLATIONS / LOCALES[code] / "LC_MESSAGES" / "messages.po"
     with open(path, "rb") as handle:

@@ -1,6 +1,7 @@
 """Alembic, driven from the application: the only way the schema is made outside tests."""
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 from alembic import command
@@ -26,8 +27,6 @@ def downgrade(url: str, revision: str = "base") -> None:
 
 def new_revision(message: str) -> None:
     """Write a migration for what the models add to the schema the migrations make (developers)."""
-    import tempfile
-
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{folder}/schema.sqlite3"
         upgrade(url)

@@ -7,19 +7,14 @@ from datetime import timedelta
 
 import pyotp
 import segno
-from flask import current_app
 from sqlalchemy import select
 
-from .. import audit, db
-from ..crypto import load_kek, open_with_kek, seal_with_kek
+from .. import audit, db, keys
+from ..crypto import open_with_kek, seal_with_kek
 from ..models import Invitation, RecoveryCode, User, now
 from . import passwords
 
 ISSUER = "voice"
-
-
-def _kek() -> bytes:
-    return load_kek(current_app.config["KEY_ENCRYPTION_KEY"])
 
 
 def _sha256(value: str) -> str:
@@ -42,16 +37,15 @@ def locked_since(user: User, moment) -> bool:
     """Whether the account was locked after too many wrong tries at or after `moment`."""
     if user.locked_until is None:
         return False
-    seconds = current_app.config["LOCKOUT_SECONDS"]
+    seconds = keys.setting("LOCKOUT_SECONDS")
     return user.locked_until - timedelta(seconds=seconds) >= moment
 
 
 def note_failure(user: User) -> None:
     """Count a failed sign-in; the fifth in a row locks the account for 15 minutes."""
-    config = current_app.config
     user.failed_sign_ins += 1
-    if user.failed_sign_ins >= config["LOCKOUT_ATTEMPTS"]:
-        user.locked_until = now() + timedelta(seconds=config["LOCKOUT_SECONDS"])
+    if user.failed_sign_ins >= keys.setting("LOCKOUT_ATTEMPTS"):
+        user.locked_until = now() + timedelta(seconds=keys.setting("LOCKOUT_SECONDS"))
         user.failed_sign_ins = 0
         audit.record("account.locked", user, audit.OK, actor_id=user.id, org_id=user.org_id)
 
@@ -88,11 +82,11 @@ def totp_qr_svg(user: User, secret: str) -> str:
 def totp_secret(user: User) -> str | None:
     if user.totp_secret is None:
         return None
-    return open_with_kek(_kek(), user.totp_secret, f"totp:{user.id}").decode()
+    return open_with_kek(keys.kek(), user.totp_secret, f"totp:{user.id}").decode()
 
 
 def save_totp_secret(user: User, secret: str) -> None:
-    user.totp_secret = seal_with_kek(_kek(), secret.encode(), f"totp:{user.id}")
+    user.totp_secret = seal_with_kek(keys.kek(), secret.encode(), f"totp:{user.id}")
 
 
 def verify_totp(user: User, secret: str, code: str) -> bool:
@@ -140,7 +134,7 @@ def second_factor_ok(user: User, code: str) -> bool:
 def invite(org, email: str, role: str, invited_by: User | None) -> str:
     """Create an invitation and return its one-time token (only its hash is kept)."""
     token = secrets.token_urlsafe(32)
-    hours = current_app.config["INVITATION_SECONDS"]
+    hours = keys.setting("INVITATION_SECONDS")
     invitation = Invitation(token_hash=_sha256(token), org_id=org.id, email=normalise_email(email),
                             role=role, invited_by_id=invited_by.id if invited_by else None,
                             expires_at=now() + timedelta(seconds=hours))

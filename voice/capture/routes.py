@@ -10,7 +10,8 @@ from flask_babel import gettext as _
 
 from .. import audit, i18n
 
-from ..files import media_response
+from ..consent import service as consent
+from .files import media_response
 from ..models import AnswerVersion, CaptureSession, Case
 from ..policy import allowed, guard
 from . import service
@@ -50,7 +51,6 @@ def start(case):
 @bp.route("/sessions/<session_id>")
 @guard("session.read", CaptureSession, arg="session_id", as_="capture")
 def session(capture):
-    from ..consent import service as consent
     rows = service.history(capture)
     audit.record("session.read", capture, case_id=capture.case_id)
     ids = [answer.id for _step, answer, _versions in rows]

@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from .. import audit, db, events, storage
 from ..auth import passwords
 from ..cases.service import cipher
+from ..consent import service as consent
 from ..models import Answer, AnswerVersion, AuthSession, CaptureSession, Case, User, new_id, now
 from . import media
 from .questionnaire import Questionnaire, Step, for_age_band, load_all
@@ -164,7 +165,6 @@ def _same(version: AnswerVersion | None, form: str, value) -> bool:
 def save(capture: CaptureSession, step: Step, form: str, value=None,
          upload: media.Cleaned | None = None) -> AnswerVersion | None:
     """Store a new version of the child's answer to `step`; None when nothing changed."""
-    from ..consent import service as consent
     if not consent.has_consent(capture):
         raise NoConsent()
     if form != "cleared" and form not in answer_forms(step):

@@ -23,7 +23,7 @@ from ..capture import pictures as pictograms
 from ..capture import service
 from ..consent import service as consent
 from ..consent.forms import details_form
-from ..files import media_response
+from ..capture.files import media_response
 from ..models import SHARE_PRIVATE, AnswerVersion, CaptureSession
 from ..policy import child
 

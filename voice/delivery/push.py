@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
+from py_vapid import Vapid
 from sqlalchemy import delete, select
 
 from .. import db, keys
@@ -199,7 +200,6 @@ def generate_vapid_keys() -> tuple[str, str]:
 
 
 def vapid():
-    from py_vapid import Vapid
     return Vapid.from_raw(current_app.config["VAPID_PRIVATE_KEY"].encode())
 
 

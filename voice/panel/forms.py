@@ -6,8 +6,7 @@ from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovRadioInput
 from wtforms import RadioField, SelectMultipleField, StringField
 from wtforms.validators import InputRequired, Length
 
-from ..forms import Form, submit
-from ..review.forms import long_text
+from ..forms import Form, long_text, submit
 from .service import REFERENCE_MAX
 
 FEEDBACK_HOW_LABELS = {

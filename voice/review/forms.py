@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovRadioInput, GovTextArea
-from wtforms import BooleanField, RadioField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovRadioInput
+from wtforms import BooleanField, RadioField
+from wtforms.validators import InputRequired
 
-from ..forms import Form, submit
-from .service import TEXT_MAX
+from ..forms import Form, long_text, submit
 
 NO_NAMES = _l("Do not write the child's name, address or anything else that identifies them.")
 
@@ -17,13 +16,6 @@ WITHDRAWAL_HOW_LABELS = {
     "phone": _l("The child told me by phone or video call"),
     "writing": _l("The child wrote to me"),
 }
-
-
-def long_text(label, message=None, **kwargs):
-    validators = [InputRequired(message=message)] if message else [Optional()]
-    validators.append(Length(max=TEXT_MAX, message=_l("Must be %(max)d characters or fewer",
-                                                      max=TEXT_MAX)))
-    return TextAreaField(label, widget=GovTextArea(), validators=validators, **kwargs)
 
 
 class SendBackForm(Form):

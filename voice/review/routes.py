@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from .. import audit, db, i18n, policy
-from ..files import media_response
+from ..capture.files import media_response
 from ..models import PANEL_MEMBER, PROVENANCES, AnswerVersion, Case, Summary
 from ..panel import service as panel
 from ..panel.forms import ReferenceForm

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Response, abort, stream_with_context
 
-from .capture.service import media_file
+from .service import media_file
 
 
 def media_response(version) -> Response:

@@ -1,0 +1,213 @@
+"""WebM (EBML) recordings, as browsers' MediaRecorder makes them: read element by element and
+copied without what could carry metadata, with the duration the recorder left out written in."""
+from __future__ import annotations
+
+import os
+import struct
+from typing import BinaryIO
+
+CHUNK = 64 * 1024
+
+
+class Malformed(Exception):
+    """Not a recording this service accepts."""
+
+
+EBML, SEGMENT, CLUSTER, INFO, TRACKS = 0x1A45DFA3, 0x18538067, 0x1F43B675, 0x1549A966, 0x1654AE6B
+DOCTYPE, TIMECODE_SCALE, DURATION = 0x4282, 0x2AD7B1, 0x4489
+TRACK_ENTRY, TRACK_TYPE, CODEC_ID = 0xAE, 0x83, 0x86
+TIMECODE, SIMPLE_BLOCK, BLOCK_GROUP, BLOCK = 0xE7, 0xA3, 0xA0, 0xA1
+# Segment children that are dropped (their sizes must be known to skip them).
+_WEBM_DROP = {0x114D9B74, 0x1C53BB6B, 0x1254C367, 0x1941A469, 0x1043A770, 0xEC, 0xBF}
+_UNKNOWN = object()
+
+
+class _Ebml:
+    def __init__(self, handle: BinaryIO):
+        self.handle = handle
+
+    def read(self, count: int) -> bytes:
+        data = self.handle.read(count)
+        if len(data) != count:
+            raise Malformed()
+        return data
+
+    def header(self):
+        """(id, size or _UNKNOWN, raw header bytes), or None at the end of the file."""
+        first = self.handle.read(1)
+        if not first:
+            return None
+        length = 8 - first[0].bit_length() + 1
+        if first[0] == 0 or length > 4:
+            raise Malformed()
+        raw_id = first + self.read(length - 1)
+        size_first = self.read(1)
+        size_length = 8 - size_first[0].bit_length() + 1
+        if size_first[0] == 0:
+            raise Malformed()
+        raw_size = size_first + self.read(size_length - 1)
+        value = int.from_bytes(raw_size, "big") & ((1 << (7 * size_length)) - 1)
+        size = _UNKNOWN if value == (1 << (7 * size_length)) - 1 else value
+        return int.from_bytes(raw_id, "big"), size, raw_id + raw_size
+
+    def children(self, data: bytes):
+        position = 0
+        while position < len(data):
+            sub = _Ebml(_Bytes(data[position:]))
+            item = sub.header()
+            if item is None or item[1] is _UNKNOWN:
+                raise Malformed()
+            element, size, raw = item
+            start = position + len(raw)
+            if start + size > len(data):
+                raise Malformed()
+            yield element, data[start:start + size]
+            position = start + size
+
+
+class _Bytes:
+    def __init__(self, data: bytes):
+        self.data, self.position = data, 0
+
+    def read(self, count: int = -1) -> bytes:
+        end = len(self.data) if count < 0 else self.position + count
+        chunk = self.data[self.position:end]
+        self.position += len(chunk)
+        return chunk
+
+
+def _uint(data: bytes) -> int:
+    return int.from_bytes(data, "big") if data else 0
+
+
+def _float(data: bytes) -> float:
+    if len(data) == 4:
+        return struct.unpack(">f", data)[0]
+    if len(data) == 8:
+        return struct.unpack(">d", data)[0]
+    raise Malformed()
+
+
+def _block_timecode(head: bytes) -> int:
+    """The relative timecode of a (Simple)Block: after the track number (a vint), an int16."""
+    length = 8 - head[0].bit_length() + 1 if head and head[0] else 9
+    if length > 8 or len(head) < length + 2:
+        raise Malformed()
+    return struct.unpack(">h", head[length:length + 2])[0]
+
+
+def _copy_exact(reader: _Ebml, target: BinaryIO, size: int) -> None:
+    while size:
+        chunk = reader.read(min(CHUNK, size))
+        target.write(chunk)
+        size -= len(chunk)
+
+
+def rewrite(handle: BinaryIO, target: BinaryIO) -> float:
+    """Copy the WebM recording in handle to target without its tags, attachments, chapters,
+    cues and seek index, with its duration written in; its length in seconds. Raises Malformed
+    for anything but a well-formed recording with exactly one audio track."""
+    reader = _Ebml(handle)
+    item = reader.header()
+    if item is None or item[0] != EBML or item[1] is _UNKNOWN or item[1] > 1024:
+        raise Malformed()
+    body = reader.read(item[1])
+    doctype = dict(reader.children(body)).get(DOCTYPE, b"").rstrip(b"\0")
+    if doctype != b"webm":
+        raise Malformed()
+    target.write(item[2] + body)
+    item = reader.header()
+    if item is None or item[0] != SEGMENT:
+        raise Malformed()
+    # Segment of unknown size (we drop elements, so the old size would be wrong), then our own
+    # Info with placeholders for the timecode scale and duration, filled in at the end.
+    target.write(bytes.fromhex("18538067 01ffffffffffffff".replace(" ", "")))
+    info_at = target.tell()
+    target.write(bytes.fromhex("1549a966a7") + bytes.fromhex("2ad7b188") + bytes(8)
+                 + bytes.fromhex("448988") + bytes(8) + bytes.fromhex("4d8085") + b"voice"
+                 + bytes.fromhex("574185") + b"voice")
+    scale, declared, last, cluster_time = 1_000_000, 0.0, 0, 0
+    tracks = blocks = 0
+    pending = None
+    while True:
+        item = pending or reader.header()
+        pending = None
+        if item is None:
+            break
+        element, size, raw = item
+        if element == CLUSTER:
+            target.write(raw)
+            # Children of the cluster; an unknown-size cluster ends at the next segment child.
+            remaining = None if size is _UNKNOWN else size
+            while remaining is None or remaining > 0:
+                child = reader.header()
+                if child is None:
+                    break
+                child_id, child_size, child_raw = child
+                if remaining is None and (child_id == CLUSTER or child_id in _WEBM_DROP
+                                          or child_id in (INFO, TRACKS)):
+                    pending = child
+                    break
+                if child_size is _UNKNOWN:
+                    raise Malformed()
+                if remaining is not None:
+                    remaining -= len(child_raw) + child_size
+                    if remaining < 0:
+                        raise Malformed()
+                target.write(child_raw)
+                if child_id == TIMECODE:
+                    data = reader.read(child_size)
+                    cluster_time = _uint(data)
+                    target.write(data)
+                elif child_id == SIMPLE_BLOCK:
+                    head = reader.read(min(child_size, 10))
+                    last = max(last, cluster_time + _block_timecode(head))
+                    blocks += 1
+                    target.write(head)
+                    _copy_exact(reader, target, child_size - len(head))
+                elif child_id == BLOCK_GROUP:
+                    data = reader.read(child_size) if child_size <= 4 * 1024 * 1024 else None
+                    if data is None:
+                        raise Malformed()
+                    for sub, value in reader.children(data):
+                        if sub == BLOCK:
+                            last = max(last, cluster_time + _block_timecode(value[:10]))
+                            blocks += 1
+                    target.write(data)
+                else:
+                    _copy_exact(reader, target, child_size)
+        elif size is _UNKNOWN:
+            raise Malformed()
+        elif element == INFO:
+            for sub, value in reader.children(reader.read(size)):
+                if sub == TIMECODE_SCALE:
+                    scale = _uint(value) or 1_000_000
+                elif sub == DURATION:
+                    declared = _float(value)
+        elif element == TRACKS:
+            if size > 64 * 1024:
+                raise Malformed()
+            data = reader.read(size)
+            for sub, entry in reader.children(data):
+                if sub != TRACK_ENTRY:
+                    continue
+                fields = dict(reader.children(entry))
+                if _uint(fields.get(TRACK_TYPE, b"")) != 2 or \
+                        fields.get(CODEC_ID, b"").rstrip(b"\0") != b"A_OPUS":
+                    raise Malformed()
+                tracks += 1
+            target.write(raw + data)
+        elif element in _WEBM_DROP:
+            reader.handle.seek(size, os.SEEK_CUR)
+        else:
+            raise Malformed()
+    if tracks != 1 or blocks == 0:
+        raise Malformed()
+    ticks = max(float(last), declared if declared == declared else 0.0)
+    seconds = max(ticks * scale / 1e9, 0.001)
+    target.seek(info_at + 5 + 4)
+    target.write(struct.pack(">Q", scale))
+    target.seek(info_at + 5 + 4 + 8 + 3)
+    target.write(struct.pack(">d", ticks))
+    target.seek(0, os.SEEK_END)
+    return seconds
