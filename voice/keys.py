@@ -6,7 +6,6 @@ configuration themselves.
 """
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 
 from flask import Flask, current_app
@@ -43,7 +42,3 @@ def secret() -> bytes:
 
 def setting(name: str, default=None):
     return _current().settings.get(name, default)
-
-
-def b64(value: bytes) -> str:
-    return base64.b64encode(value).decode()

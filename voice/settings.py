@@ -38,6 +38,9 @@ def from_environment(instance_path: str) -> dict:
         "DEVELOPMENT": development,
         "INSTANCE_PATH": str(instance),
         "DATABASE_URL": database_url,
+        # Where people reach the service (https://...): the base of links in what is sent to
+        # panels when no request says it (events made by commands and jobs).
+        "BASE_URL": os.environ.get("VOICE_BASE_URL"),
         "MEDIA_PATH": os.environ.get("VOICE_MEDIA_PATH", str(instance / "media")),
         "SECRET_KEY": os.environ.get("VOICE_SECRET_KEY") or _secret_file(instance, "secret.key", 32),
         "KEY_ENCRYPTION_KEY": os.environ.get("VOICE_KEK") or _secret_file(instance, "kek.key", 32),
