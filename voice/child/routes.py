@@ -79,6 +79,13 @@ def _step_url(capture, index):
     return url_for("child.step", session_id=capture.id, step_id=steps[index].id)
 
 
+def _back(capture) -> str:
+    """The child's page to return to: one of this session's own pages, else its start."""
+    back = request.args.get("back", "")
+    return back if back.startswith(f"/child/{capture.id}/") else url_for(
+        "child.start", session_id=capture.id)
+
+
 def _gate(capture):
     """Where the child must go instead: the consent step first, the end once finished."""
     if capture.finished_at is not None:
@@ -206,10 +213,7 @@ def child_media(capture, version_id):
 @child("session.child")
 def stop(capture):
     audit.record("session.stop", capture, case_id=capture.case_id)
-    back = request.args.get("back", "")
-    if not back.startswith(f"/child/{capture.id}/"):
-        back = url_for("child.start", session_id=capture.id)
-    return render_template("child/stop.html", capture=capture, back=back)
+    return render_template("child/stop.html", capture=capture, back=_back(capture))
 
 
 @bp.route("/child/<session_id>/done")
@@ -223,19 +227,13 @@ def done(capture):
 @bp.route("/child/<session_id>/hidden")
 @child("session.leave")
 def cover(capture):
-    back = request.args.get("back", "")
-    if not back.startswith(f"/child/{capture.id}/"):
-        back = url_for("child.start", session_id=capture.id)
-    return render_template("child/cover.html", capture=capture, back=back)
+    return render_template("child/cover.html", capture=capture, back=_back(capture))
 
 
 @bp.route("/child/<session_id>/pictures")
 @child("session.leave")
 def pictures(capture):
-    back = request.args.get("back", "")
-    if not back.startswith(f"/child/{capture.id}/"):
-        back = url_for("child.start", session_id=capture.id)
-    return render_template("child/pictures.html", capture=capture, back=back)
+    return render_template("child/pictures.html", capture=capture, back=_back(capture))
 
 
 @bp.route("/child/<session_id>/leave", methods=["GET", "POST"])
