@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from .. import audit, db, i18n, policy
 from ..capture.files import media_response
-from ..models import PANEL_MEMBER, PROVENANCES, AnswerVersion, Case, Summary
+from ..models import PROVENANCES, AnswerVersion, Case, Summary
 from ..panel import service as panel
 from ..panel.forms import ReferenceForm
 from ..policy import guard, public
@@ -185,7 +185,7 @@ def _opened(summary: Summary) -> dict:
 @guard("summary.read", Summary, arg="summary_id", as_="summary")
 def summary(summary):
     document = _opened(summary)
-    member = g.user.role == PANEL_MEMBER
+    member = policy.may("panel.agenda")  # a panel member reads it as the panel
     form = None
     if policy.allowed(g.user, "summary.reference", summary):
         form = ReferenceForm(reference=document["case"]["panel_reference"] or "")
