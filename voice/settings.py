@@ -6,6 +6,7 @@ configured are generated on first run into the instance folder with mode 0600.
 from __future__ import annotations
 
 import base64
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -64,6 +65,11 @@ def from_environment(instance_path: str) -> dict:
         # Seconds between tries, comma-separated (default 30,120,600,3600,21600,43200).
         "DELIVERY_RETRY_DELAYS": tuple(int(v) for v in os.environ.get(
             "VOICE_DELIVERY_RETRY_DELAYS", "").split(",") if v.strip()),
+        # /metrics answers direct connections from these addresses or networks (comma-separated),
+        # and anyone with the bearer token; everyone else gets 404.
+        "METRICS_ALLOW": tuple(ipaddress.ip_network(v.strip()) for v in os.environ.get(
+            "VOICE_METRICS_ALLOW", "127.0.0.1,::1").split(",") if v.strip()),
+        "METRICS_TOKEN": os.environ.get("VOICE_METRICS_TOKEN") or None,
         "BABEL_DEFAULT_LOCALE": "en",
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session that holds it
     }
