@@ -43,6 +43,8 @@ def from_environment(instance_path: str) -> dict:
         # panels when no request says it (events made by commands and jobs).
         "BASE_URL": os.environ.get("VOICE_BASE_URL"),
         "MEDIA_PATH": os.environ.get("VOICE_MEDIA_PATH", str(instance / "media")),
+        # The list of erased cases, kept with the keys and never in a backup (see erasures.py).
+        "ERASURES_PATH": os.environ.get("VOICE_ERASURES_PATH", str(instance / "erasures.log")),
         "SECRET_KEY": os.environ.get("VOICE_SECRET_KEY") or _secret_file(instance, "secret.key", 32),
         "KEY_ENCRYPTION_KEY": os.environ.get("VOICE_KEK") or _secret_file(instance, "kek.key", 32),
         # Cookies are Secure with the __Host- prefix everywhere except plain-HTTP development.
