@@ -36,7 +36,7 @@ def test_requests_durations_and_the_outbox_are_counted(app, client, world):
     assert samples[("voice_requests_total", (("route", "auth.sign_in"), ("status", "200")))] == 3
     assert samples[("voice_requests_total", (("route", "none"), ("status", "404")))] == 1
     assert samples[("voice_request_duration_seconds_count", (("route", "auth.sign_in"),))] == 3
-    assert samples[("voice_outbox_waiting", ())] == 1
+    assert samples[("voice_database_up", ())] == 1 and samples[("voice_outbox_waiting", ())] == 1
     assert samples[("voice_outbox_failing", ())] == 0
     assert samples[("voice_outbox_oldest_waiting_seconds", ())] >= 0
     assert samples[("voice_worker_running", ())] == 1

@@ -27,7 +27,12 @@ class _Outbox:
     """The outbox and the worker, read from the database when scraped."""
 
     def collect(self):
-        health = outbox_health()
+        try:
+            health = outbox_health()
+        except Exception:  # noqa: BLE001 - the database does not answer: say so, not 500
+            yield GaugeMetricFamily("voice_database_up", "1 when the database answers.", value=0)
+            return
+        yield GaugeMetricFamily("voice_database_up", "1 when the database answers.", value=1)
         for name, key, text in (
                 ("voice_outbox_waiting", "waiting", "Deliveries waiting to be sent."),
                 ("voice_outbox_failing", "failing", "Waiting deliveries that failed at least once."),
@@ -49,7 +54,9 @@ def init_app(app: Flask) -> None:
                        ["route", "status"], registry=counting)
     durations = Histogram("voice_request_duration_seconds", "Time to answer, by route.",
                           ["route"], registry=counting)
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
         scraped = CollectorRegistry()
         multiprocess.MultiProcessCollector(scraped)
     else:

@@ -42,7 +42,7 @@ def pg_binary(name: str) -> str:
         return found
     for candidate in sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), reverse=True):
         return str(candidate)
-    raise BackupProblem(f"PostgreSQL's {name} is not installed")
+    raise BackupProblem(f"PostgreSQL's {name} is not installed (Debian: apt-get install postgresql)")
 
 
 def _pg_environment(url: str) -> dict:
@@ -57,6 +57,16 @@ def _run(command: list[str], url: str) -> None:
     done = subprocess.run(command, env=_pg_environment(url), capture_output=True, text=True)
     if done.returncode != 0:
         raise BackupProblem(f"{Path(command[0]).name} failed: {done.stderr.strip()}")
+
+
+def _sqlite_copy(source_file, target_file) -> None:
+    """SQLite's online backup: a consistent copy while others read and write."""
+    source, target = sqlite3.connect(source_file), sqlite3.connect(target_file)
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()
 
 
 def _sha256(path: Path) -> str:
@@ -84,13 +94,7 @@ def backup(folder: Path) -> dict:
     url = keys.setting("DATABASE_URL")
     backend = make_url(url).get_backend_name()
     if backend == "sqlite":
-        source = sqlite3.connect(make_url(url).database)
-        target = sqlite3.connect(folder / SQLITE_FILE)
-        try:
-            source.backup(target)
-        finally:
-            target.close()
-            source.close()
+        _sqlite_copy(make_url(url).database, folder / SQLITE_FILE)
     else:
         _run([pg_binary("pg_dump"), "--format=custom", "--no-owner", "--no-privileges",
               f"--file={folder / PG_FILE}"], url)
@@ -135,13 +139,7 @@ def restore(folder: Path) -> int:
         raise BackupProblem("this instance is not empty: restore into an empty database and media folder")
     db.engine().dispose()
     if backend == "sqlite":
-        source = sqlite3.connect(folder / SQLITE_FILE)
-        target = sqlite3.connect(make_url(url).database)
-        try:
-            source.backup(target)
-        finally:
-            target.close()
-            source.close()
+        _sqlite_copy(folder / SQLITE_FILE, make_url(url).database)
     else:
         _run([pg_binary("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error",
               f"--dbname={_pg_environment(url)['PGDATABASE']}", str(folder / PG_FILE)], url)
