@@ -70,3 +70,11 @@ def test_a_journey_with_sentinels_everywhere_logs_none_of_them(app, client, worl
     assert world.people["panel_member.n2"].id in people and None in people
     # Each request has its own id.
     assert len({line["request_id"] for line in requests}) == len(requests)
+
+
+def test_the_worker_logs_json_lines_too(app, world):
+    result = app.test_cli_runner().invoke(args=["worker", "--once"])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stderr.splitlines() if line.strip()]
+    assert lines and all({"time", "level", "logger", "message"} <= set(line) for line in lines)
+    assert any(line["message"].startswith("worker: ") for line in lines)
