@@ -47,6 +47,10 @@ def from_environment(instance_path: str) -> dict:
         "ERASURES_PATH": os.environ.get("VOICE_ERASURES_PATH", str(instance / "erasures.log")),
         "SECRET_KEY": os.environ.get("VOICE_SECRET_KEY") or _secret_file(instance, "secret.key", 32),
         "KEY_ENCRYPTION_KEY": os.environ.get("VOICE_KEK") or _secret_file(instance, "kek.key", 32),
+        # While `rotate-kek` runs: the key being replaced, which still opens (see the README).
+        "KEY_ENCRYPTION_KEY_PREVIOUS": os.environ.get("VOICE_KEK_PREVIOUS") or (
+            (instance / "kek.previous.key").read_text().strip()
+            if (instance / "kek.previous.key").exists() else None),
         # Cookies are Secure with the __Host- prefix everywhere except plain-HTTP development.
         "SECURE_COOKIES": _bool("VOICE_SECURE_COOKIES", not development),
         "MAX_CONTENT_LENGTH": int(os.environ.get("VOICE_MAX_BODY_BYTES", 30 * 1024 * 1024)),
