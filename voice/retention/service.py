@@ -20,9 +20,9 @@ from datetime import date, timedelta
 from sqlalchemy import delete, func, select, update
 
 from .. import audit, db, events, keys, storage
-from . import erasures
 from ..crypto import open_with_kek, seal_with_kek
 from ..models import Base, Case, Organisation, User, now
+from . import erasures
 
 log = logging.getLogger(__name__)
 
