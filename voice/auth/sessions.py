@@ -57,6 +57,9 @@ def load() -> None:
         return
     if moment - row.last_seen_at > timedelta(seconds=30):
         row.last_seen_at = moment
+        # Kept whatever the answer, and at once: no write lock stays open through the request
+        # (an audited refusal is written in a transaction of its own).
+        db.keep_despite_refusal()
     g.auth_session, g.user = row, row.user
 
 

@@ -164,6 +164,7 @@ def _destroy(case_id: str, *conditions, **values) -> bool:
                 legal_hold_by_id=None, **values)
         .execution_options(synchronize_session=False))
     if claimed.rowcount != 1:
+        session.rollback()  # nothing to erase: hold no write lock while the caller answers
         return False
     for table in _content_tables():
         session.execute(delete(table).where(table.c.case_id == case_id))
