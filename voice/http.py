@@ -7,7 +7,7 @@ import json
 import re
 from pathlib import Path
 
-from flask import Flask, g, render_template, request
+from flask import Flask, abort, g, render_template, request
 from flask import Request as FlaskRequest
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -109,6 +109,14 @@ def error_page(code: int, title=None, body=None):
     template = "child/error.html" if g.get("child_mode") else "error.html"
     return render_template(template, code=code, title=title or default_title,
                            body=body or default_body), code
+
+
+def page_number() -> int:
+    """The `?page=` of a long list (1 when absent); anything but a whole number is not found."""
+    value = request.args.get("page", "1")
+    if not value.isdigit():
+        abort(404)
+    return int(value)
 
 
 def serve_static_files(app: Flask) -> None:
