@@ -166,7 +166,7 @@ def agenda(user: User, page: int = 1) -> tuple[db.Page, list[AgendaDate]] | None
 
     dates: dict = {}
     audit.record_each("summary.read_name", shown.items)
-    for summary, document in zip(shown.items, door.for_panel_all(shown.items)):
+    for summary, document in zip(shown.items, door.for_panel_all(shown.items, validated=False)):
         withdrawn = sum(1 for item in document["items"] if item["withdrawn"])
         row = AgendaRow(summary, document["child"]["called"], document["case"]["panel_reference"],
                         document["child"]["age_band"], len(document["items"]), withdrawn,
