@@ -100,11 +100,13 @@ PAGE_SIZE = 50
 
 @dataclass
 class Page:
-    """One page of a long list: its rows, its number (from 1) and how many rows there are."""
+    """One page of a long list: its rows, its number (from 1), how many rows there are, and the
+    first row of the next page (None on the last), which tells where this page's rows end."""
     items: list
     number: int
     total: int
     size: int = PAGE_SIZE
+    following: object = None
 
     @property
     def count(self) -> int:
@@ -119,11 +121,15 @@ class Page:
         return min(self.number * self.size, self.total)
 
 
-def page_of(query: Select, number: int, size: int = PAGE_SIZE) -> Page | None:
-    """Page `number` of the query's rows (the query orders them), or None past the last page."""
-    total = session().scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    page = Page([], number, total, size)
+def page_of(query: Select, number: int, size: int = PAGE_SIZE,
+            total: Select | None = None) -> Page | None:
+    """Page `number` of the query's rows (the query orders them), or None past the last page.
+    `total` counts the rows, when that is quicker than counting the query's."""
+    if total is None:
+        total = select(func.count()).select_from(query.order_by(None).subquery())
+    page = Page([], number, session().scalar(total), size)
     if number < 1 or number > page.count:
         return None
-    page.items = list(session().scalars(query.offset((number - 1) * size).limit(size)))
+    rows = list(session().scalars(query.offset((number - 1) * size).limit(size + 1)))
+    page.items, page.following = rows[:size], rows[size] if len(rows) > size else None
     return page

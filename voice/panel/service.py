@@ -13,7 +13,7 @@ from datetime import date, datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case as when
 from sqlalchemy import func, select
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit, db, events
@@ -142,28 +142,33 @@ def agenda(user: User, page: int = 1) -> tuple[db.Page, list[AgendaDate]] | None
     that has arrived (newest first within a date) and how many are still awaited for the dates
     the page covers. Reads of names are audited. None past the last page."""
     session = db.session()
-    newest = (select(Summary.case_id, func.max(Summary.number).label("number"))
-              .where(Summary.panel_id == user.org_id).group_by(Summary.case_id).subquery())
+
+    def date_of(summary):
+        return summary.case.panel_date if summary.case.panel_id == user.org_id else None
+
+    later = aliased(Summary)
+    newer = select(later.id).where(later.case_id == Summary.case_id,
+                                   later.panel_id == user.org_id, later.number > Summary.number)
     # A case moved to another panel since: its summary is listed under "no panel date".
     panel_date = when((Case.panel_id == user.org_id, Case.panel_date), else_=None)
-    query = (select(Summary).join(newest, (newest.c.case_id == Summary.case_id)
-                                  & (newest.c.number == Summary.number))
-             .join(Case, Case.id == Summary.case_id).where(Case.erased_at.is_(None))
-             .options(contains_eager(Summary.case))
+    # The page's ids first: sorting narrow rows, not the sealed documents.
+    query = (select(Summary.id).join(Case, Case.id == Summary.case_id)
+             .where(Summary.panel_id == user.org_id, ~newer.exists(), Case.erased_at.is_(None))
              .order_by(panel_date.is_(None), panel_date, Summary.approved_at.desc(), Summary.id))
-    shown = db.page_of(query, page)
+    shown = db.page_of(query, page, total=select(func.count(func.distinct(Summary.case_id)))
+                       .join(Case, Case.id == Summary.case_id)
+                       .where(Summary.panel_id == user.org_id, Case.erased_at.is_(None)))
     if shown is None:
         return None
-    following = session.scalar(query.with_only_columns(panel_date)
-                               .offset(page * shown.size).limit(1)) if page < shown.count else None
+    loaded = {row.id: row for row in session.scalars(select(Summary).options(
+        joinedload(Summary.case)).where(Summary.id.in_([*shown.items, shown.following])))}
+    shown.items = [loaded[summary_id] for summary_id in shown.items]
+    shown.following = loaded.get(shown.following)
     ids = [summary.id for summary in shown.items]
     mine = set(session.scalars(select(ReadReceipt.summary_id).where(
         ReadReceipt.user_id == user.id, ReadReceipt.summary_id.in_(ids))))
     decided = set(session.scalars(select(Outcome.summary_id).where(
         Outcome.panel_id == user.org_id, Outcome.summary_id.in_(ids))))
-    def date_of(summary):
-        return summary.case.panel_date if summary.case.panel_id == user.org_id else None
-
     dates: dict = {}
     audit.record_each("summary.read_name", shown.items)
     for summary, document in zip(shown.items, door.for_panel_all(shown.items, validated=False)):
@@ -175,7 +180,7 @@ def agenda(user: User, page: int = 1) -> tuple[db.Page, list[AgendaDate]] | None
     # Awaited children: under the dates on this page, and dates where nothing has arrived yet
     # on the page whose dates they fall between.
     low = _date_key(date_of(shown.items[0])) if page > 1 and shown.items else None
-    high = _date_key(following) if page < shown.count else None
+    high = _date_key(date_of(shown.following)) if shown.following is not None else None
     awaited = session.execute(select(Case.panel_date, func.count()).where(
         Case.panel_id == user.org_id, Case.erased_at.is_(None), Case.closed_at.is_(None),
         Case.id.not_in(select(Summary.case_id).where(Summary.panel_id == user.org_id)))
