@@ -31,7 +31,7 @@ from voice.delivery import service as delivery
 from voice.models import (AuthSession, CaptureSession, Case, Notification, Organisation, Summary,
                           User)
 from voice.panel import service as panel
-from voice.review import service as review
+from voice.summary import door
 
 # --- the table -------------------------------------------------------------------------------
 

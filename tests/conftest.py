@@ -77,6 +77,7 @@ def app_config(tmp_path, database_url, **extra):
         "DATABASE_URL": database_url,
         "INSTANCE_PATH": str(tmp_path / "instance"),
         "MEDIA_PATH": str(tmp_path / "media"),
+        "ERASURES_PATH": str(tmp_path / "instance" / "erasures.log"),
         "SECRET_KEY": base64.b64encode(os.urandom(32)).decode(),
         "KEY_ENCRYPTION_KEY": base64.b64encode(os.urandom(32)).decode(),
         "SECURE_COOKIES": False,

@@ -10,14 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
-
-def _bin(name: str) -> str:
-    found = shutil.which(name)
-    if found:
-        return found
-    for candidate in sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), reverse=True):
-        return str(candidate)
-    raise RuntimeError(f"PostgreSQL's {name} is not installed: run `make test`, which installs it")
+from voice.backup.service import pg_binary as _bin
 
 
 def _free_port() -> int:

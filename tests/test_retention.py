@@ -67,7 +67,7 @@ def _expire(app, case_id: str, days_ago: int = 400) -> None:
 def _purge(app) -> str:
     result = app.test_cli_runner().invoke(args=["purge-expired"])
     assert result.exit_code == 0, result.output
-    return result.output.strip()
+    return result.stdout.strip()  # the logs go to standard error
 
 
 def _case(app, case_id: str) -> Case:

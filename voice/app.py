@@ -7,8 +7,8 @@ from flask_wtf import CSRFProtect
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
-from . import (ROOT, admin, auth, cases, cli, db, health, http, i18n, keys, pages, policy,
-               settings, subscribers)
+from . import (ROOT, admin, auth, cases, cli, db, health, http, i18n, keys, logs, metrics,
+               pages, policy, settings, subscribers)
 from .auth import sessions
 from .capture import routes as capture
 from .child import routes as child
@@ -33,6 +33,8 @@ def create_app(overrides: dict | None = None) -> Flask:
                       "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
                       "accessibility": FileSystemLoader(str(ROOT / "accessibility"))}),
     ])
+    logs.init_app(app)
+    metrics.init_app(app)
     app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True
     WTFormsHelpers(app)
     keys.init_app(app)

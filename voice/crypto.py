@@ -44,10 +44,34 @@ def _seal(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
 def _open(key: bytes, blob: bytes, aad: bytes) -> bytes:
     if not blob or blob[:1] != VERSION:
         raise Tampered("unknown format")
+    for candidate in (key, *getattr(key, "previous", ())):
+        try:
+            return AESGCM(candidate).decrypt(blob[1:1 + NONCE], blob[1 + NONCE:], aad)
+        except InvalidTag:
+            continue
+    raise Tampered("authentication failed")
+
+
+class Keyring(bytes):
+    """The key-encryption key (these bytes: they seal) and, while `rotate-kek` runs, the previous
+    key, which still opens what it sealed."""
+
+    previous: tuple[bytes, ...] = ()
+
+    def __new__(cls, current: bytes, previous=()):
+        ring = super().__new__(cls, current)
+        ring.previous = tuple(previous)
+        return ring
+
+
+def rewrap(ring: Keyring, blob: bytes, purpose: str) -> bytes | None:
+    """The blob sealed under the ring's current key, or None when it already is."""
+    aad = b"voice:" + purpose.encode()
     try:
-        return AESGCM(key).decrypt(blob[1:1 + NONCE], blob[1 + NONCE:], aad)
-    except InvalidTag as exc:
-        raise Tampered("authentication failed") from exc
+        _open(bytes(ring), blob, aad)
+        return None
+    except Tampered:
+        return _seal(bytes(ring), _open(ring, blob, aad), aad)
 
 
 def seal_with_kek(kek: bytes, plaintext: bytes, purpose: str) -> bytes:
@@ -59,8 +83,12 @@ def open_with_kek(kek: bytes, blob: bytes, purpose: str) -> bytes:
     return _open(kek, blob, b"voice:" + purpose.encode())
 
 
+def case_key_purpose(case_id: str) -> str:
+    return f"case-key:{case_id}"
+
+
 def new_wrapped_key(kek: bytes, case_id: str) -> bytes:
-    return _seal(kek, AESGCM.generate_key(bit_length=256), b"voice:case-key:" + case_id.encode())
+    return seal_with_kek(kek, AESGCM.generate_key(bit_length=256), case_key_purpose(case_id))
 
 
 class CaseCipher:
@@ -69,7 +97,7 @@ class CaseCipher:
     def __init__(self, kek: bytes, case_id: str, wrapped_key: bytes | None):
         if wrapped_key is None:
             raise KeyDestroyed(case_id)
-        self._key = _open(kek, wrapped_key, b"voice:case-key:" + case_id.encode())
+        self._key = open_with_kek(kek, wrapped_key, case_key_purpose(case_id))
 
     @staticmethod
     def _aad(record_id: str, field: str) -> bytes:

@@ -23,9 +23,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 
 def make_engine(url: str, pooled: bool = True) -> Engine:
+    # hide_parameters: a database error in a log never carries the values (an email, a blob).
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
-                               **({} if pooled else {"poolclass": NullPool}))
+                               hide_parameters=True, **({} if pooled else {"poolclass": NullPool}))
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):
@@ -38,8 +39,8 @@ def make_engine(url: str, pooled: bool = True) -> Engine:
 
         return engine
     if not pooled:
-        return create_engine(url, poolclass=NullPool)
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+        return create_engine(url, poolclass=NullPool, hide_parameters=True)
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, hide_parameters=True)
 
 
 def init_app(app: Flask) -> None:

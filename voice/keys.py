@@ -10,12 +10,12 @@ from dataclasses import dataclass
 
 from flask import Flask, current_app
 
-from .crypto import load_kek
+from .crypto import Keyring, load_kek
 
 
 @dataclass(frozen=True)
 class Keys:
-    kek: bytes          # wraps every case key and the secrets that belong to no case
+    kek: Keyring        # wraps every case key and the secrets that belong to no case
     secret: bytes       # signs links and cookies
     settings: dict
 
@@ -23,7 +23,9 @@ class Keys:
 def init_app(app: Flask) -> None:
     secret = app.config["SECRET_KEY"]
     app.extensions["voice.keys"] = Keys(
-        kek=load_kek(app.config["KEY_ENCRYPTION_KEY"]),
+        kek=Keyring(load_kek(app.config["KEY_ENCRYPTION_KEY"]),
+                    [load_kek(previous)] if (previous := app.config.get("KEY_ENCRYPTION_KEY_PREVIOUS"))
+                    else []),
         secret=secret.encode() if isinstance(secret, str) else secret,
         settings=app.config)
 
@@ -32,7 +34,7 @@ def _current() -> Keys:
     return current_app.extensions["voice.keys"]
 
 
-def kek() -> bytes:
+def kek() -> Keyring:
     return _current().kek
 
 

@@ -6,6 +6,7 @@ configured are generated on first run into the instance folder with mode 0600.
 from __future__ import annotations
 
 import base64
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -42,8 +43,14 @@ def from_environment(instance_path: str) -> dict:
         # panels when no request says it (events made by commands and jobs).
         "BASE_URL": os.environ.get("VOICE_BASE_URL"),
         "MEDIA_PATH": os.environ.get("VOICE_MEDIA_PATH", str(instance / "media")),
+        # The list of erased cases, kept with the keys and never in a backup (see erasures.py).
+        "ERASURES_PATH": os.environ.get("VOICE_ERASURES_PATH", str(instance / "erasures.log")),
         "SECRET_KEY": os.environ.get("VOICE_SECRET_KEY") or _secret_file(instance, "secret.key", 32),
         "KEY_ENCRYPTION_KEY": os.environ.get("VOICE_KEK") or _secret_file(instance, "kek.key", 32),
+        # While `rotate-kek` runs: the key being replaced, which still opens (see the README).
+        "KEY_ENCRYPTION_KEY_PREVIOUS": os.environ.get("VOICE_KEK_PREVIOUS") or (
+            (instance / "kek.previous.key").read_text().strip()
+            if (instance / "kek.previous.key").exists() else None),
         # Cookies are Secure with the __Host- prefix everywhere except plain-HTTP development.
         "SECURE_COOKIES": _bool("VOICE_SECURE_COOKIES", not development),
         "MAX_CONTENT_LENGTH": int(os.environ.get("VOICE_MAX_BODY_BYTES", 30 * 1024 * 1024)),
@@ -64,6 +71,11 @@ def from_environment(instance_path: str) -> dict:
         # Seconds between tries, comma-separated (default 30,120,600,3600,21600,43200).
         "DELIVERY_RETRY_DELAYS": tuple(int(v) for v in os.environ.get(
             "VOICE_DELIVERY_RETRY_DELAYS", "").split(",") if v.strip()),
+        # /metrics answers direct connections from these addresses or networks (comma-separated),
+        # and anyone with the bearer token; everyone else gets 404.
+        "METRICS_ALLOW": tuple(ipaddress.ip_network(v.strip()) for v in os.environ.get(
+            "VOICE_METRICS_ALLOW", "127.0.0.1,::1").split(",") if v.strip()),
+        "METRICS_TOKEN": os.environ.get("VOICE_METRICS_TOKEN") or None,
         "BABEL_DEFAULT_LOCALE": "en",
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session that holds it
     }

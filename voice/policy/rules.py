@@ -7,6 +7,8 @@ record to its child's case, so nothing of an erased case is reachable.
 """
 from __future__ import annotations
 
+import hmac
+import ipaddress
 from typing import Callable
 
 from flask_babel import lazy_gettext as _l
@@ -136,3 +138,20 @@ NAVIGATION = (
     ("panel.chairs", "panel.chairs", _l("Panel chairs")),
     (None, "auth.account", _l("Your account")),
 )
+
+
+# --- machines ---------------------------------------------------------------------------------
+
+def may_scrape_metrics(address: str | None, forwarded: bool, bearer: str | None,
+                       allowed: tuple, token: str | None) -> bool:
+    """/metrics: a bearer token equal to the configured one, or a direct connection (not one
+    the TLS proxy forwarded, whose address would be the proxy's) from an allowed network."""
+    if token and bearer is not None and hmac.compare_digest(bearer.encode(), token.encode()):
+        return True
+    if forwarded or not address:
+        return False
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in allowed)

@@ -22,6 +22,7 @@ from sqlalchemy import delete, func, select, update
 from .. import audit, db, events, keys, storage
 from ..crypto import open_with_kek, seal_with_kek
 from ..models import Base, Case, Organisation, User, now
+from . import erasures
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,8 @@ MIN_RETENTION_DAYS = 30
 MAX_RETENTION_DAYS = 25 * 365
 # The reason recorded when purge-expired erases a case (nobody decided: the period ended).
 RETENTION_REASON = "retention period ended"
+# The reason recorded when a restore erases again a case erased after its backup was taken.
+RESTORE_REASON = "erased after the restored backup was taken"
 
 
 class OnLegalHold(Exception):
@@ -119,31 +122,51 @@ def erase(case_id: str, by: User | None, why: str) -> bool:
     Raises OnLegalHold when the case is on hold. Its files are removed once the unit of work is
     committed (a crash in between leaves them for `finish_media`).
     """
-    session = db.session()
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    if sqlite:  # zero what the erasure frees in the file's pages, not just unlink it
-        session.connection().exec_driver_sql("PRAGMA secure_delete=ON")
     moment = now()
-    claimed = session.execute(
-        update(Case)
-        .where(Case.id == case_id, Case.erased_at.is_(None), Case.legal_hold.is_(False))
-        .values(wrapped_key=None, name=None, age_band="", languages=[], ictg_id=None,
-                advocate_id=None, legal_hold_reason=None, legal_hold_by_id=None,
-                erased_at=moment, erased_by_id=by.id if by else None,
-                erase_reason=_seal_reason(case_id, "erase_reason", why))
-        .execution_options(synchronize_session=False))
-    if claimed.rowcount != 1:
-        case = session.get(Case, case_id, populate_existing=True)
+    if not _destroy(case_id, Case.legal_hold.is_(False), erased_at=moment,
+                    erased_by_id=by.id if by else None,
+                    erase_reason=_seal_reason(case_id, "erase_reason", why)):
+        case = db.session().get(Case, case_id, populate_existing=True)
         if case is not None and case.erased_at is None and case.legal_hold:
             raise OnLegalHold()
         return False
-    for table in _content_tables():
-        session.execute(delete(table).where(table.c.case_id == case_id))
-    case = session.get(Case, case_id, populate_existing=True)
+    case = db.session().get(Case, case_id, populate_existing=True)
     audit.record("case.erase", case, actor_id=by.id if by else None,
                  org_id=by.org_id if by else case.provider_id)
     # Receivers of the case's summaries hear of the erasure; commits with it or not at all.
     events.case_erased.send(case)
+    db.after_commit(lambda: erasures.append(case_id, moment))
+    return True
+
+
+def erase_again(case_id: str, erased_at) -> bool:
+    """Erase, after a restore, a case the erasure list says was erased after the backup was
+    taken (legal hold or not: it was erased then). Its panels heard of the erasure already."""
+    if not _destroy(case_id, erased_at=erased_at,
+                    erase_reason=_seal_reason(case_id, "erase_reason", RESTORE_REASON)):
+        return False
+    audit.record("case.erase", db.session().get(Case, case_id, populate_existing=True))
+    return True
+
+
+def _destroy(case_id: str, *conditions, **values) -> bool:
+    """Claim the case if not erased yet (and `conditions` hold), destroy its key and content;
+    its files go once the unit of work commits."""
+    session = db.session()
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    if sqlite:  # zero what the erasure frees in the file's pages, not just unlink it
+        session.connection().exec_driver_sql("PRAGMA secure_delete=ON")
+    claimed = session.execute(
+        update(Case)
+        .where(Case.id == case_id, Case.erased_at.is_(None), *conditions)
+        .values(wrapped_key=None, name=None, age_band="", languages=[], ictg_id=None,
+                advocate_id=None, legal_hold=False, legal_hold_reason=None,
+                legal_hold_by_id=None, **values)
+        .execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:
+        return False
+    for table in _content_tables():
+        session.execute(delete(table).where(table.c.case_id == case_id))
     if sqlite:
         db.after_commit(_checkpoint_sqlite)
     db.after_commit(lambda: _remove_media(case_id))
