@@ -61,8 +61,13 @@ ROLES = {
     "child.consent_step": "fresh", "child.guardian": "fresh", "child.done": "finished",
 }
 # The person for a role named by a `signed_in(...)` declaration.
-PERSON_FOR_ROLE = {"ictg": "ictg.p1", "advocate": "advocate.p1", "org_admin": "org_admin.p1",
-                   "panel_member": "panel_member.n1", "service_admin": "service_admin"}
+# Who opens a page declared with a capability (voice/policy/rules.py CAPABILITIES).
+PERSON_FOR_CAPABILITY = {
+    "cases.list": "ictg.p1", "cases.create": "ictg.p1", "organisations.manage": "service_admin",
+    "people.manage": "org_admin.p1", "org.audit": "org_admin.p1",
+    "retention.settings": "org_admin.p1", "endpoints.manage": "org_admin.n1",
+    "panel.agenda": "panel_member.n1", "panel.figures": "org_admin.p1",
+    "panel.chairs": "org_admin.n1"}
 SIGNED_IN = "ictg.p1"  # for pages any signed-in person has
 
 # How to fill each URL variable: the name of a record that `build` makes (Site.ids).
@@ -136,8 +141,8 @@ def visits_for(app, rule: Rule, ids: dict) -> list[Visit]:
         elif access == "public":
             who = "anonymous"
         elif access == "signed_in":
-            roles = view.access_details.get("roles") or ()
-            who = PERSON_FOR_ROLE[roles[0]] if roles else SIGNED_IN
+            capability = view.access_details.get("capability")
+            who = PERSON_FOR_CAPABILITY[capability] if capability else SIGNED_IN
         else:
             raise Unreachable(f"the accessibility audit does not know who may open {where}: "
                               "add it to ROLES in accessibility/site.py")

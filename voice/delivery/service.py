@@ -248,13 +248,13 @@ class EndpointState:
     """How an endpoint is doing, for its admin: one of on / failing / off, with the detail."""
     state: str
     since: datetime | None
-    problem: str
+    detail: str         # what is wrong, or that all is well
     waiting: int
 
     @property
     def label(self) -> str:
-        return str({"on": _l("On and healthy"), "failing": _l("Failing"),
-                    "off": _l("Turned off")}[self.state])
+        """A word for the tag (tags are narrow); the detail says the rest."""
+        return str({"on": _l("On"), "failing": _l("Failing"), "off": _l("Off")}[self.state])
 
     @property
     def colour(self) -> str:
@@ -271,7 +271,7 @@ def endpoint_state(endpoint: WebhookEndpoint) -> EndpointState:
     if endpoint.failing_since is not None:
         return EndpointState("failing", endpoint.failing_since, explain(endpoint.last_error),
                              waiting)
-    return EndpointState("on", None, "", waiting)
+    return EndpointState("on", None, str(_l("On and healthy")), waiting)
 
 
 def recent_deliveries(endpoint: WebhookEndpoint, limit: int = 50) -> list[OutboxDelivery]:
