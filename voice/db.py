@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from flask import Flask, current_app, g
-from sqlalchemy import create_engine, event
+from sqlalchemy import Select, create_engine, event, func, select
 from sqlalchemy.pool import NullPool
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -93,3 +94,43 @@ def transaction() -> Iterator[Session]:
     with current_app.extensions["voice.sessionmaker"]() as unit:
         yield unit
         unit.commit()
+
+
+PAGE_SIZE = 50
+
+
+@dataclass
+class Page:
+    """One page of a long list: its rows, its number (from 1), how many rows there are, and the
+    first row of the next page (None on the last), which tells where this page's rows end."""
+    items: list
+    number: int
+    total: int
+    size: int = PAGE_SIZE
+    following: object = None
+
+    @property
+    def count(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+    @property
+    def first(self) -> int:
+        return (self.number - 1) * self.size + 1 if self.total else 0
+
+    @property
+    def last(self) -> int:
+        return min(self.number * self.size, self.total)
+
+
+def page_of(query: Select, number: int, size: int = PAGE_SIZE,
+            total: Select | None = None) -> Page | None:
+    """Page `number` of the query's rows (the query orders them), or None past the last page.
+    `total` counts the rows, when that is quicker than counting the query's."""
+    if total is None:
+        total = select(func.count()).select_from(query.order_by(None).subquery())
+    page = Page([], number, session().scalar(total), size)
+    if number < 1 or number > page.count:
+        return None
+    rows = list(session().scalars(query.offset((number - 1) * size).limit(size + 1)))
+    page.items, page.following = rows[:size], rows[size] if len(rows) > size else None
+    return page

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 
-from flask import Flask, g, render_template, request
+from flask import Flask, abort, g, render_template, request
 from flask import Request as FlaskRequest
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -30,6 +31,7 @@ CSP = "; ".join([
 # An SVG opened on its own: it loads nothing, and nothing may frame it.
 SVG_CSP = "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 PERMISSIONS = "geolocation=(), camera=(self), microphone=(self), payment=(), usb=(), interest-cohort=()"
+MANIFEST_CHECK_SECONDS = 1.0
 SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
@@ -111,6 +113,14 @@ def error_page(code: int, title=None, body=None):
                            body=body or default_body), code
 
 
+def page_number() -> int:
+    """The `?page=` of a long list (1 when absent); anything but a whole number is not found."""
+    value = request.args.get("page", "1")
+    if not value.isdigit():
+        abort(404)
+    return int(value)
+
+
 def serve_static_files(app: Flask) -> None:
     """WhiteNoise answers /static/ before Flask: hashed names cached for a year, the brotli or
     gzip copy the build wrote beside a file when the browser accepts it. url_for("static",
@@ -119,15 +129,19 @@ def serve_static_files(app: Flask) -> None:
 
     Pages themselves are never compressed (see the README, "Performance": BREACH)."""
     manifest = Path(app.static_folder) / "build" / "manifest.json"
-    names = {"mtime": None, "static": {}}
+    names = {"mtime": None, "static": {}, "checked": -MANIFEST_CHECK_SECONDS}
 
     def hashed(filename: str) -> str:
-        try:
-            mtime = manifest.stat().st_mtime
-        except FileNotFoundError:
-            return filename
-        if names["mtime"] != mtime:  # read again after each `make assets`
-            names.update(mtime=mtime, static=json.loads(manifest.read_text())["static"])
+        # A page names some 20 static files: the manifest is looked at once a second at most.
+        if time.monotonic() - names["checked"] >= MANIFEST_CHECK_SECONDS:
+            names["checked"] = time.monotonic()
+            try:
+                mtime = manifest.stat().st_mtime
+            except FileNotFoundError:
+                mtime = None
+            if names["mtime"] != mtime:  # read again after each `make assets`
+                names.update(mtime=mtime, static={} if mtime is None else
+                             json.loads(manifest.read_text())["static"])
         return names["static"].get(filename, filename)
 
     @app.url_defaults

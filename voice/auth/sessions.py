@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from flask import Response, current_app, g, request
 from sqlalchemy import delete, select
+from sqlalchemy.orm import joinedload
 
 from .. import db
 from ..models import AuthSession, User, now
@@ -42,7 +43,8 @@ def load() -> None:
     if not token:
         return
     session = db.session()
-    row = session.scalar(select(AuthSession).where(AuthSession.token_hash == _hash(token)))
+    row = session.scalar(select(AuthSession).where(AuthSession.token_hash == _hash(token))
+                         .options(joinedload(AuthSession.user)))
     if row is None:
         return
     config, moment = current_app.config, now()

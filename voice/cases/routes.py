@@ -1,11 +1,12 @@
 """Case list, creating a case, the case page and its audit trail."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from .. import audit, db, i18n, policy
+from ..http import page_number
 from ..models import ADVOCATE, ICTG, AuditEvent, Case, User
 from ..policy import guard, signed_in
 from . import service
@@ -33,13 +34,13 @@ def _labels():
 def index():
     if not policy.may("cases.list"):
         return redirect(url_for("admin.organisations"))
-    cases = service.visible_to(g.user)
-    names = {}
-    for case in cases:
-        if policy.allowed(g.user, "case.read", case):
-            names[case.id] = service.name(case)
-            audit.record("case.read_name", case)
-    return render_template("cases/index.html", cases=cases, names=names)
+    page = service.visible_to(g.user, page_number())
+    if page is None:
+        abort(404)
+    readable = [case for case in page.items if policy.allowed(g.user, "case.read", case)]
+    names = {case.id: service.name(case) for case in readable}
+    audit.record_each("case.read_name", readable)
+    return render_template("cases/index.html", page=page, names=names)
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import or_, select
+from sqlalchemy import false, or_, select
+from sqlalchemy.orm import joinedload
 
 from .. import audit, db, keys
 from ..crypto import CaseCipher, new_wrapped_key
@@ -34,8 +35,9 @@ def name(case: Case) -> str:
     return cipher(case).open_text(case.id, "name", case.name) or ""
 
 
-def visible_to(user: User) -> list[Case]:
-    """The cases whose existence this person may know, newest panel date last."""
+def visible_to(user: User, page: int = 1) -> db.Page | None:
+    """A page of the cases whose existence this person may know, newest panel date last, with
+    their panel loaded (None past the last page)."""
     query = select(Case).where(Case.erased_at.is_(None))
     if user.role in (ICTG, ADVOCATE):
         query = query.where(Case.provider_id == user.org_id,
@@ -43,8 +45,9 @@ def visible_to(user: User) -> list[Case]:
     elif user.role == ORG_ADMIN:
         query = query.where(Case.provider_id == user.org_id)
     else:
-        return []
-    return list(db.session().scalars(query.order_by(Case.panel_date, Case.created_at)))
+        query = query.where(false())
+    return db.page_of(query.options(joinedload(Case.panel))
+                      .order_by(Case.panel_date, Case.created_at, Case.id), page)
 
 
 def colleagues(org_id: str, role: str) -> list[User]:

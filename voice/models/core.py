@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, DDL, ForeignKey, LargeBinary, String, event
+from sqlalchemy import JSON, DDL, ForeignKey, Index, LargeBinary, String, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, new_id, now
@@ -89,14 +89,17 @@ class AuthSession(Base):
 
 class Case(Base):
     __tablename__ = "child_case"
+    # The case list's order, and the agenda's cases by panel.
+    __table_args__ = (Index("ix_child_case_list", "provider_id", "panel_date", "created_at"),
+                      Index("ix_child_case_panel_date", "panel_id", "panel_date"))
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     provider_id: Mapped[str] = mapped_column(ForeignKey("organisation.id"), index=True)
     panel_id: Mapped[str] = mapped_column(ForeignKey("organisation.id"), index=True)
     name: Mapped[bytes | None] = mapped_column(LargeBinary)  # encrypted under the case key
     age_band: Mapped[str] = mapped_column(String(10))
     languages: Mapped[list] = mapped_column(JSON, default=list)
-    ictg_id: Mapped[str | None] = mapped_column(ForeignKey("user_account.id"))
-    advocate_id: Mapped[str | None] = mapped_column(ForeignKey("user_account.id"))
+    ictg_id: Mapped[str | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    advocate_id: Mapped[str | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     panel_date: Mapped[date | None]
     # The case's data key wrapped by the key-encryption key; None once erased.
     wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, new_id, now
@@ -95,7 +95,9 @@ class Summary(Base):
 
     __tablename__ = "summary"
     __erase_with_case__ = True
-    __table_args__ = (UniqueConstraint("case_id", "number"),)
+    # The agenda: each case's newest version submitted to a panel.
+    __table_args__ = (UniqueConstraint("case_id", "number"),
+                      Index("ix_summary_panel_case", "panel_id", "case_id", "number"))
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     case_id: Mapped[str] = mapped_column(ForeignKey("child_case.id"), index=True)
     panel_id: Mapped[str] = mapped_column(ForeignKey("organisation.id"), index=True)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, flash, g, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
 from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 
-
+from ..http import page_number
 from ..models import Case, Summary
 from ..policy import guard, signed_in
 from . import service
@@ -65,7 +65,11 @@ def _helpers():
 @bp.route("/panel")
 @signed_in("panel.agenda")
 def agenda():
-    return render_template("panel/agenda.html", dates=service.agenda(g.user))
+    shown = service.agenda(g.user, page_number())
+    if shown is None:
+        abort(404)
+    page, dates = shown
+    return render_template("panel/agenda.html", page=page, dates=dates)
 
 
 @bp.route("/summaries/<summary_id>/reference", methods=["POST"])

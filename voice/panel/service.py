@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import case as when
 from sqlalchemy import func, select
+from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit, db, events
@@ -67,6 +69,7 @@ class Receipt:
 def receipts(summary: Summary) -> list[Receipt]:
     panel_date = summary.case.panel_date
     rows = db.session().scalars(select(ReadReceipt).where(ReadReceipt.summary_id == summary.id)
+                                .options(joinedload(ReadReceipt.user))
                                 .order_by(ReadReceipt.read_at)).all()
     return [Receipt(r.user.display_name, r.read_at,
                     None if panel_date is None else r.read_at.date() < panel_date) for r in rows]
@@ -130,37 +133,63 @@ class AgendaDate:
     awaited: int = 0
 
 
-def agenda(user: User) -> list[AgendaDate]:
-    """The panel's agenda by panel date: the newest version of each child's summary that has
-    arrived (newest first) and how many are still awaited. Reads of names are audited."""
+def _date_key(panel_date: date | None):
+    return (panel_date is None, panel_date or date.max)
+
+
+def agenda(user: User, page: int = 1) -> tuple[db.Page, list[AgendaDate]] | None:
+    """A page of the panel's agenda by panel date: the newest version of each child's summary
+    that has arrived (newest first within a date) and how many are still awaited for the dates
+    the page covers. Reads of names are audited. None past the last page."""
     session = db.session()
-    rows = session.scalars(select(Summary).join(Case, Case.id == Summary.case_id).where(
-        Summary.panel_id == user.org_id, Case.erased_at.is_(None))
-        .order_by(Summary.approved_at.desc(), Summary.number.desc())).all()
-    latest: dict[str, Summary] = {}
-    for summary in rows:
-        latest.setdefault(summary.case_id, summary)
+
+    def date_of(summary):
+        return summary.case.panel_date if summary.case.panel_id == user.org_id else None
+
+    later = aliased(Summary)
+    newer = select(later.id).where(later.case_id == Summary.case_id,
+                                   later.panel_id == user.org_id, later.number > Summary.number)
+    # A case moved to another panel since: its summary is listed under "no panel date".
+    panel_date = when((Case.panel_id == user.org_id, Case.panel_date), else_=None)
+    # The page's ids first: sorting narrow rows, not the sealed documents.
+    query = (select(Summary.id).join(Case, Case.id == Summary.case_id)
+             .where(Summary.panel_id == user.org_id, ~newer.exists(), Case.erased_at.is_(None))
+             .order_by(panel_date.is_(None), panel_date, Summary.approved_at.desc(), Summary.id))
+    shown = db.page_of(query, page, total=select(func.count(func.distinct(Summary.case_id)))
+                       .join(Case, Case.id == Summary.case_id)
+                       .where(Summary.panel_id == user.org_id, Case.erased_at.is_(None)))
+    if shown is None:
+        return None
+    loaded = {row.id: row for row in session.scalars(select(Summary).options(
+        joinedload(Summary.case)).where(Summary.id.in_([*shown.items, shown.following])))}
+    shown.items = [loaded[summary_id] for summary_id in shown.items]
+    shown.following = loaded.get(shown.following)
+    ids = [summary.id for summary in shown.items]
     mine = set(session.scalars(select(ReadReceipt.summary_id).where(
-        ReadReceipt.user_id == user.id)))
+        ReadReceipt.user_id == user.id, ReadReceipt.summary_id.in_(ids))))
     decided = set(session.scalars(select(Outcome.summary_id).where(
-        Outcome.panel_id == user.org_id)))
+        Outcome.panel_id == user.org_id, Outcome.summary_id.in_(ids))))
     dates: dict = {}
-    for summary in latest.values():
-        document = door.for_panel(summary)
-        audit.record("summary.read_name", summary)
+    audit.record_each("summary.read_name", shown.items)
+    for summary, document in zip(shown.items, door.for_panel_all(shown.items, validated=False)):
         withdrawn = sum(1 for item in document["items"] if item["withdrawn"])
         row = AgendaRow(summary, document["child"]["called"], document["case"]["panel_reference"],
                         document["child"]["age_band"], len(document["items"]), withdrawn,
                         summary.id in mine, summary.id in decided)
-        key = summary.case.panel_date if summary.case.panel_id == user.org_id else None
-        dates.setdefault(key, AgendaDate(key)).arrived.append(row)
+        dates.setdefault(date_of(summary), AgendaDate(date_of(summary))).arrived.append(row)
+    # Awaited children: under the dates on this page, and dates where nothing has arrived yet
+    # on the page whose dates they fall between.
+    low = _date_key(date_of(shown.items[0])) if page > 1 and shown.items else None
+    high = _date_key(date_of(shown.following)) if shown.following is not None else None
     awaited = session.execute(select(Case.panel_date, func.count()).where(
         Case.panel_id == user.org_id, Case.erased_at.is_(None), Case.closed_at.is_(None),
         Case.id.not_in(select(Summary.case_id).where(Summary.panel_id == user.org_id)))
         .group_by(Case.panel_date))
-    for panel_date, count in awaited:
-        dates.setdefault(panel_date, AgendaDate(panel_date)).awaited = count
-    return sorted(dates.values(), key=lambda d: (d.panel_date is None, d.panel_date or date.max))
+    for awaited_date, count in awaited:
+        key = _date_key(awaited_date)
+        if awaited_date in dates or ((low is None or key >= low) and (high is None or key < high)):
+            dates.setdefault(awaited_date, AgendaDate(awaited_date)).awaited = count
+    return shown, sorted(dates.values(), key=lambda d: _date_key(d.panel_date))
 
 
 # --- outcome, message and feedback -----------------------------------------------------------

@@ -12,6 +12,7 @@ from functools import wraps
 
 from flask import abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
 
 from .. import audit, db, i18n, keys
 from ..models import CaptureSession, User, now
@@ -144,7 +145,8 @@ def child(action: str):
             device = g.get("auth_session")
             if device is None or device.child_session_id != session_id:
                 abort(404)
-            record = db.session().get(CaptureSession, session_id)
+            record = db.session().get(CaptureSession, session_id,
+                                      options=[joinedload(CaptureSession.case)])
             if record is None or record.started_by_id != device.user_id or \
                     not allowed(record.started_by, action, record):
                 audit.record_alone(action, record, audit.DENIED)
