@@ -8,6 +8,8 @@ import json
 import random
 import re
 import signal
+import subprocess
+import sys
 import threading
 import time
 from datetime import timedelta
@@ -22,9 +24,9 @@ from voice.models import Notification, OutboxDelivery, OutboxEvent, WorkerHeartb
 
 from .browser import assert_accessible, browser_sign_in
 from .conftest import PASSWORD, as_person, csrf_token, post_form
-from .test_delivery import (add_endpoint, change, deliveries, emit, flask_command, free_port,
-                            more_cases, run_worker, worker_env)
-from .test_review import WORDS, approved, child_session
+from .test_delivery import (ROOT, add_endpoint, change, deliveries, emit, flask_command,
+                            free_port, more_cases, run_worker, worker_env)
+from .test_review import WORDS, approved
 
 FAST = {"DELIVERY_RETRY_DELAYS": (1,), "DELIVERY_LEASE_SECONDS": 2}
 FAST_ENV = {"VOICE_DELIVERY_RETRY_DELAYS": "1", "VOICE_DELIVERY_LEASE_SECONDS": "2"}
@@ -179,7 +181,7 @@ def test_an_approval_while_the_endpoint_is_off_arrives_when_it_is_on(app, client
     assert "0 events waiting" in admin.get("/organisation/endpoints").text
 
 
-def test_killing_the_worker_20_times_loses_nothing(app, world):
+def test_killing_the_worker_20_times_loses_nothing(app, world, tmp_path):
     """500 events over 25 cases, a receiver failing 15% of requests, the worker killed with
     SIGKILL 20 times: every event arrives, each case's in order, within 2 minutes of the last
     restart."""
@@ -194,21 +196,29 @@ def test_killing_the_worker_20_times_loses_nothing(app, world):
         sent = set(db.session().scalars(select(OutboxEvent.id)))
     receiver = PanelReceiver(secret, port, fail_share=0.15)
     env = {**worker_env(app), **FAST_ENV}
+    log = tmp_path / "worker.log"  # a file, not a pipe: a full pipe would stall the worker
+
+    def start_worker():
+        with open(log, "a") as sink:
+            return subprocess.Popen([sys.executable, "-m", "flask", "--app", "voice", "worker",
+                                     "--batch", "5"], env=env, cwd=ROOT, stdout=sink,
+                                    stderr=subprocess.STDOUT)
     try:
         for _ in range(20):
-            process = flask_command(app, "worker", "--batch", "5", env=env)
+            process = start_worker()
             time.sleep(random.uniform(0.8, 1.6))
             process.send_signal(signal.SIGKILL)
             process.wait(10)
         restarted = time.monotonic()
-        process = flask_command(app, "worker", "--batch", "5", env=env)
+        process = start_worker()
         while len(receiver.kept) < 500 and time.monotonic() - restarted < 120:
             time.sleep(0.2)
         took = time.monotonic() - restarted
         process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=60)
+        process.wait(60)
     finally:
         receiver.stop()
+    output = log.read_text()
     assert set(receiver.kept) == sent, f"{len(sent - set(receiver.kept))} lost"
     assert took < 120
     assert receiver.refused > 0  # the faults really happened
