@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import update
 
 from voice import db
 from voice.cases import service as cases

@@ -24,7 +24,6 @@ from voice.delivery import service as delivery
 from voice.delivery import worker
 from voice.models import (Case, Notification, OutboxDelivery, OutboxEvent, SharingRecord, Summary,
                           User)
-from voice.review import service as review
 from voice.summary import document as summary_document
 from voice.summary import door
 
