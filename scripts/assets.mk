@@ -16,10 +16,10 @@ ASSETS_STAMP := static/build/.stamp
 # npm ci writes this file last; it is our "node_modules is current" marker.
 NODE_MODULES_STAMP := node_modules/.package-lock.json
 
-ASSETS_SOURCES := scripts/build_assets.py package.json package-lock.json \
+ASSETS_SOURCES := scripts/build_assets.py scripts/inject_precache.mjs package.json package-lock.json \
 	static/pictograms.toml static/ATTRIBUTION.md \
 	$(wildcard static/src/*.scss static/src/*.css static/src/licences/*) \
-	$(wildcard static/js/*.js static/css/*.css) static/icon.svg \
+	$(wildcard static/js/*.js static/js/modules/*.js static/css/*.css) static/icon.svg \
 	$(wildcard translations/*/LC_MESSAGES/messages.po)
 
 .PHONY: assets assets-clean

@@ -18,6 +18,9 @@ It writes:
   js/NAME.js                static/js/NAME.js bundled and minified by esbuild (staff.js
                             with only the GOV.UK Frontend components it imports)
   icon.svg, css/            copies of the other static files pages link
+  icons/                    the web app manifest's PNG icons (192, 512, maskable 512), Pillow
+  sw/service-worker.js      static/js/service-worker.js bundled (Workbox), with the list of
+                            every hashed file to precache (workbox-build injectManifest)
   govuk-assets/images/      only the images staff.css refers to (none today)
   pictograms/NAME.svg       the pictures named in static/pictograms.toml
   fonts/                    Noto Sans Ethiopic + Noto Naskh Arabic WOFF2
@@ -88,8 +91,10 @@ LANGUAGE_FONT_WEIGHTS = (400, 700)
 # Ethiopic syllables are precomposed characters: no shaping needed, and leaving out the
 # OpenType layout tables halves the subset (Arabic must keep them: letters join).
 NO_LAYOUT_SCRIPTS = {"ethiopic"}
-# Top-level folders of the build that keep only their plain names.
-UNHASHED = {"licences"}
+# Top-level folders of the build that keep only their plain names (sw/: the service worker,
+# served at /service-worker.js, a URL that never changes).
+UNHASHED = {"licences", "sw"}
+THEME_COLOUR = (0x1D, 0x4F, 0x6E)  # as static/icon.svg
 
 # Semantic names that pages rely on: the build fails if one is removed from
 # static/pictograms.toml.
@@ -306,6 +311,61 @@ def build_js(out: Path) -> dict:
         sizes[f"js/{src.name}"] = dest.stat().st_size
     # axe-core is test tooling: the browser tests read it from node_modules/, it is not served.
     return sizes
+
+
+def build_service_worker(out: Path) -> None:
+    """static/js/service-worker.js bundled with the Workbox modules it imports into
+    sw/service-worker.js; inject_precache() then writes its precache list into it."""
+    dest = out / "sw" / "service-worker.js"
+    result = subprocess.run(
+        [str(NODE_MODULES / ".bin" / "esbuild"), str(STATIC / "js" / "service-worker.js"),
+         "--bundle", "--minify", "--format=iife", "--target=es2020", "--legal-comments=none",
+         "--define:process.env.NODE_ENV=\"production\"", "--log-level=warning",
+         f"--outfile={dest}"],
+        cwd=ROOT, capture_output=True, text=True)
+    if result.returncode != 0:
+        fail("esbuild failed on static/js/service-worker.js:\n" + result.stderr.strip())
+
+
+def inject_precache(out: Path) -> dict:
+    """Workbox's injectManifest (workbox-build, scripts/inject_precache.mjs): the service worker
+    precaches every hashed file of the build, and nothing else."""
+    result = subprocess.run(
+        ["node", str(ROOT / "scripts" / "inject_precache.mjs"),
+         str(out / "sw" / "service-worker.js"), str(out)],
+        cwd=ROOT, capture_output=True, text=True)
+    if result.returncode != 0:
+        fail("workbox-build injectManifest failed:\n" + (result.stderr or result.stdout).strip())
+    return json.loads(result.stdout)
+
+
+def build_icons(out: Path) -> list[str]:
+    """The web app manifest's icons (PNG, 192 and 512 pixels, and a maskable 512 whose picture
+    stays inside the safe circle): static/icon.svg's speech bubble, drawn with Pillow."""
+    from PIL import Image, ImageDraw  # heavy: only the asset build draws
+
+    dest = out / "icons"
+    dest.mkdir()
+    names = []
+    for name, size, maskable in (("icon-192.png", 192, False), ("icon-512.png", 512, False),
+                                 ("icon-maskable-512.png", 512, True)):
+        big = size * 4  # drawn large, then scaled down: smooth edges
+        unit, shrink = big / 32, 0.75 if maskable else 1.0
+        image = Image.new("RGBA", (big, big), (0, 0, 0, 0))
+        draw = ImageDraw.Draw(image)
+        if maskable:
+            draw.rectangle((0, 0, big, big), fill=THEME_COLOUR)
+        else:
+            draw.rounded_rectangle((0, 0, big - 1, big - 1), radius=6 * unit, fill=THEME_COLOUR)
+
+        def at(x: float, y: float) -> tuple[float, float]:
+            return (16 + (x - 16) * shrink) * unit, (17 + (y - 17) * shrink) * unit
+
+        draw.rounded_rectangle(at(5, 9) + at(27, 22), radius=2 * unit * shrink, fill="white")
+        draw.polygon([at(9, 21), at(15, 21), at(9, 27)], fill="white")
+        image.resize((size, size), Image.LANCZOS).save(dest / name, optimize=True)
+        names.append(f"icons/{name}")
+    return names
 
 
 def copy_page_files(out: Path) -> list[str]:
@@ -609,12 +669,15 @@ def main() -> int:
         fonts.update(build_language_fonts(tmp))
         licences = build_licences(tmp, versions)
         page_files = copy_page_files(tmp) + list(js)
+        icons = build_icons(tmp)
+        build_service_worker(tmp)
 
         files = {
             str(p.relative_to(tmp)): p.stat().st_size
             for p in sorted(tmp.rglob("*")) if p.is_file()
         }
         static = hash_files(tmp, page_files)
+        precache = inject_precache(tmp)
         compressed = compress(tmp)
         manifest = {
             "packages": versions,
@@ -646,7 +709,8 @@ def main() -> int:
         f"{time.monotonic() - started:.1f}s: staff.css {kb(staff['bytes'])}, "
         f"child.css {kb(child['bytes'])}, "
         + ", ".join(f"{name} {kb(size)}" for name, size in js.items()) + ", "
-        f"{compressed} compressed copies, "
+        f"{compressed} compressed copies, {len(icons)} icons, service worker precaching "
+        f"{precache['count']} files ({kb(precache['size'])}), "
         f"{pictograms['count']} pictograms {kb(pictograms['bytes'])}, "
         f"fonts: {', '.join(font_parts)}, govuk images {len(staff['images'])}, "
         f"licences {len(licences)}"

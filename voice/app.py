@@ -8,7 +8,7 @@ from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
 from . import (ROOT, admin, auth, cases, cli, db, health, http, i18n, keys, logs, metrics,
-               pages, policy, settings, subscribers)
+               pages, policy, settings, subscribers, webapp)
 from .auth import sessions
 from .capture import routes as capture
 from .child import routes as child
@@ -44,7 +44,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     http.init_app(app)
 
     for blueprint in (auth.bp, cases.bp, admin.bp, health.bp, pages.bp, capture.bp, child.bp, consent.bp,
-                      delivery.bp, retention.bp, review.bp, panel.bp):
+                      delivery.bp, retention.bp, review.bp, panel.bp, webapp.bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)
     app.jinja_env.globals.update(may=policy.may, navigation=policy.navigation)
@@ -65,7 +65,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         if g.auth_session is not None and g.auth_session.child_session_id:
             # The device is in a child's hands: only that child's session pages exist.
             g.child_mode = True
-            if view.access != "child":
+            if view.access != "child" and not view.access_details.get("child_mode"):
                 abort(404)
         return None
 

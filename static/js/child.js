@@ -1,5 +1,6 @@
 // Child pages: "hide this screen", read aloud, voice recording, drawing and photo preview.
 // Every page works without this file: the links and file inputs do the job on their own.
+import { setUpOffline } from "./modules/offline.js";
 
 const $ = (selector, root = document) => root.querySelector(selector);
 const $$ = (selector, root = document) => Array.from(root.querySelectorAll(selector));
@@ -364,3 +365,4 @@ $$("[data-recorder]").forEach(setUpRecorder);
 $$("[data-draw]").forEach(setUpDrawing);
 $$("[data-photo-input]").forEach(setUpPhoto);
 $$("textarea[data-count]").forEach(setUpCount);
+setUpOffline();

@@ -7,8 +7,11 @@ import {
   SkipLink, createAll,
 } from "govuk-frontend";
 
+import { setUpOffline } from "./modules/offline.js";
+
 document.body.classList.add("js-enabled", "govuk-frontend-supported");
 for (const Component of [Button, Checkboxes, ErrorSummary, NotificationBanner, PasswordInput,
   Radios, ServiceNavigation, SkipLink]) {
   createAll(Component);
 }
+setUpOffline();

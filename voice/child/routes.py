@@ -9,9 +9,7 @@ never a staff page.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
-from flask import (Blueprint, abort, current_app, g, redirect, render_template, request, session,
+from flask import (Blueprint, abort, g, redirect, render_template, request, session,
                    url_for)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -26,19 +24,11 @@ from ..consent.forms import details_form
 from ..capture.files import media_response
 from ..models import SHARE_PRIVATE, AnswerVersion, CaptureSession
 from ..policy import child
+from . import offline
+from .offline import prompt_audio
 
 bp = Blueprint("child", __name__, cli_group=None)
-
-
-def prompt_audio(step, language: str) -> str | None:
-    """The recorded prompt for a step in this language, when the questionnaire has one on disk."""
-    if not step.audio:
-        return None
-    for extension in ("mp3", "ogg", "webm", "m4a"):
-        relative = f"audio/{language}/{step.audio}.{extension}"
-        if (Path(current_app.static_folder) / relative).is_file():
-            return url_for("static", filename=relative)
-    return None
+bp.register_blueprint(offline.bp)
 
 
 @bp.record_once
@@ -114,7 +104,9 @@ def start(capture):
 @bp.route("/child/<session_id>/step/<step_id>", methods=["GET", "POST"])
 @child("session.child")
 def step(capture, step_id):
-    gate = _gate(capture)
+    # The step as it is before any answer, for the device to keep for offline use (offline.py).
+    blank = request.method == "GET" and request.args.get("blank") == "1"
+    gate = None if blank else _gate(capture)
     if gate is not None:
         return gate
     steps = _steps(capture)
@@ -125,7 +117,7 @@ def step(capture, step_id):
     from_review = request.values.get("from") == "review"
     after = url_for("child.review", session_id=capture.id) if from_review else \
         _step_url(capture, index + 1)
-    existing = service.answers(capture).get(current.id)
+    existing = None if blank else service.answers(capture).get(current.id)
     latest = existing.latest if existing else None
     forms = service.answer_forms(current)
     chosen = request.values.get("form")

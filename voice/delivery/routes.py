@@ -9,13 +9,14 @@ from werkzeug.routing import BuildError
 from .. import ROOT
 from ..auth.forms import ConfirmForm
 from ..models import Notification, WebhookEndpoint
-from ..policy import guard, public, signed_in
+from ..policy import guard, public, public_on_any_device, signed_in
 from . import push, service
 from .forms import EndpointForm, PickForm
 
 bp = Blueprint("delivery", __name__, cli_group=None)
 
-SERVICE_WORKER = ROOT / "static" / "js" / "service-worker.js"
+# static/js/service-worker.js as scripts/build_assets.py bundled it, with its precache list.
+SERVICE_WORKER = ROOT / "static" / "build" / "sw" / "service-worker.js"
 
 
 @bp.app_context_processor
@@ -164,7 +165,7 @@ def open_notification(notice):
 
 
 @bp.route("/service-worker.js")
-@public
+@public_on_any_device  # a device in child mode checks for updates too
 def service_worker():
     response = send_file(SERVICE_WORKER, mimetype="text/javascript", max_age=0)
     response.headers["Service-Worker-Allowed"] = "/"

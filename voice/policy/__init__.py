@@ -75,6 +75,12 @@ def public(view):
     return _declare(view, "public")
 
 
+def public_on_any_device(view):
+    """Open to anyone, a device in child mode too: what the browser itself fetches for the site
+    (the service worker), which holds nothing of anyone."""
+    return _declare(view, "public", child_mode=True)
+
+
 def signed_in(capability: str | None = None, fresh: str | None = None):
     """Any signed-in person, or only those with the capability; no child's record involved.
 
