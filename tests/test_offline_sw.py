@@ -12,7 +12,6 @@ import time
 import pytest
 from flask import g
 
-from accessibility.site import device
 from bench.weights import visit
 from voice import db
 from voice.capture import service as capture_service
@@ -21,6 +20,7 @@ from voice.delivery import routes as delivery_routes
 from voice.models import CaptureSession, User
 
 from .browser import CHROMIUM, CHROMIUM_ARGS, translator
+from .conftest import as_person, csrf_token
 from .test_child_journey import PIN, _signed_in, _start
 from .test_static_files import _child_device
 
@@ -322,3 +322,29 @@ def test_a_child_step_with_the_worker_keeps_its_weight(app, world, live_server, 
     page.wait_for_timeout(500)
     page.close()
     assert served == [step], served
+
+
+def test_a_device_in_child_mode_reaches_the_worker_and_its_session_list_only(app, world):
+    token, step = _child_device(app, world, "en")
+    session_id = step.split("/")[2]
+    child = app.test_client()
+    child.set_cookie("voice", token, domain="localhost")
+    assert child.get("/service-worker.js").status_code == 200
+    assert child.get("/manifest.webmanifest").status_code == 200
+    assert child.get("/offline").status_code == 404  # a staff page: not in a child's hands
+    assert child.get(f"/cases/{world.cases['p1']}").status_code == 404
+
+    listing = child.get(f"/child/{session_id}/offline.json").json
+    pages = {page["url"]: page["fetch"] for page in listing["pages"]}
+    assert step in pages and f"/child/{session_id}/offline" in pages
+    assert all(not url.startswith(f"/child/{session_id}/review") for url in pages)
+    assert all(HASHED_STATIC.match(url) for url in listing["files"])
+    other = app.test_client()
+    assert other.get(f"/child/{session_id}/offline.json").status_code in (302, 404)
+
+
+def test_sign_out_tells_the_browser_to_delete_what_the_site_kept(app, client, world):
+    as_person(app, client, world.people["ictg.p1"])
+    response = client.post("/sign-out", data={"csrf_token": csrf_token(client, "/account")})
+    assert response.status_code == 302
+    assert response.headers["Clear-Site-Data"] == '"cache", "storage"'

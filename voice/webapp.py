@@ -7,7 +7,7 @@ from flask import Blueprint, jsonify, render_template, url_for
 from flask_babel import gettext as _
 
 from . import i18n
-from .policy import public
+from .policy import public, public_on_any_device
 
 bp = Blueprint("webapp", __name__)
 
@@ -17,7 +17,7 @@ ICONS = (("icons/icon-192.png", "192x192", "any"), ("icons/icon-512.png", "512x5
 
 
 @bp.route("/manifest.webmanifest")
-@public
+@public_on_any_device  # child pages link it too
 def manifest():
     response = jsonify({
         "id": "/",

@@ -77,7 +77,7 @@ def public(view):
 
 def public_on_any_device(view):
     """Open to anyone, a device in child mode too: what the browser itself fetches for the site
-    (the service worker), which holds nothing of anyone."""
+    (the service worker, the web app manifest), which holds nothing of anyone."""
     return _declare(view, "public", child_mode=True)
 
 
