@@ -42,14 +42,16 @@ CACHE_CONTENTS = """async () => {
   return result;
 }"""
 WORKER_READY = """async () => {
-  const registration = await navigator.serviceWorker.ready;
-  const worker = registration.active;
-  if (worker.state !== "activated") {
-    await new Promise((done) => worker.addEventListener("statechange", () => {
-      if (worker.state === "activated") done();
-    }));
-  }
-  return worker.state;
+  const ready = (async () => {
+    const worker = (await navigator.serviceWorker.ready).active;
+    if (worker.state !== "activated") {
+      await new Promise((done) => worker.addEventListener("statechange", () => {
+        if (worker.state === "activated") done();
+      }));
+    }
+    return worker.state;
+  })();
+  return Promise.race([ready, new Promise((done) => setTimeout(() => done("none"), 20000))]);
 }"""
 STORAGE = """async () => [(await caches.keys()).length, (await indexedDB.databases()).length,
                        (await navigator.serviceWorker.getRegistrations()).length]"""
