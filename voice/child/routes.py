@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 
 from .. import audit, db, i18n
 from ..auth import sessions
-from ..capture import media
+from ..capture import given, media
 from ..capture import pictures as pictograms
 from ..capture import service
 from ..consent import service as consent
@@ -161,30 +161,12 @@ def _save_step(capture, current, chosen, latest):
     """Store what the child gave for this step; False when no way of answering was chosen."""
     if chosen is None:
         return False
-    if chosen in ("feelings", "choice"):
-        known = [o.id for o in current.options]
-        picked = [o for o in request.form.getlist("option") if o in known]
-        picked = sorted(set(picked), key=known.index)[: None if current.multiple else 1]
-        if picked:
-            service.save(capture, current, chosen, picked)
-        elif latest is not None and latest.form != "cleared":
-            service.save(capture, current, "cleared")
-        return True
-    if chosen == "text":
-        words = service.written(request.form.get("text"))
-        if words:
-            service.save(capture, current, "text", words)
-        elif latest is not None and latest.form == "text":
-            service.save(capture, current, "cleared")
-        return True
     upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        return True  # no file chosen: an earlier answer stays as it was
-    cleaned = (media.clean_audio if chosen == "voice" else media.clean_image)(upload.stream)
-    try:
-        service.save(capture, current, chosen, upload=cleaned)
-    finally:
-        cleaned.discard()
+    cleaned = None
+    if chosen not in ("feelings", "choice", "text") and upload is not None and upload.filename:
+        cleaned = (media.clean_audio if chosen == "voice" else media.clean_image)(upload.stream)
+    given.store(capture, current, chosen, latest, options=request.form.getlist("option"),
+                text=request.form.get("text"), cleaned=cleaned)
     return True
 
 
