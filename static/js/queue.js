@@ -13,9 +13,12 @@ import { Upload } from "tus-js-client";
 
 const root = document.querySelector("[data-queue]");
 const CHUNK_SIZE = 2 * 1024 * 1024;
-const RANK = { consent: 0, media: 1, answer: 1, share: 2 };
+const RANK = { consent: 0, answer: 1, voice: 1, drawing: 1, photo: 1, share: 2 };
+const FILES = ["voice", "drawing", "photo"];
 
-const database = () => openDB("voice-queue", 1, {
+// One database per session: "items" (the sealed queue) and "keys" (the public key, which only
+// seals).
+const database = () => openDB(`voice-queue-${root.dataset.session}`, 1, {
   upgrade(db) {
     db.createObjectStore("items", { keyPath: "id" });
     db.createObjectStore("keys", { keyPath: "session" });
@@ -76,14 +79,14 @@ export async function enqueue(kind, payload, file) {
   if (file) {
     fileId = crypto.randomUUID();
     const sealedFile = await seal(serverKey, session, fileId, await file.arrayBuffer());
-    records.push({ id: fileId, session, kind: "media", form: payload.form, size: sealedFile.sealed.size,
-      sent: 0, ...sealedFile });
+    records.push({ id: fileId, kind: payload.form, size: sealedFile.sealed.size, sent: 0,
+      ...sealedFile });
     payload = { ...payload, upload: fileId };
   }
   const id = crypto.randomUUID();
   const sealedItem = await seal(serverKey, session, id,
     text.encode(JSON.stringify({ kind, ...payload })));
-  records.push({ id, session, kind, file: fileId, size: sealedItem.sealed.size, ...sealedItem });
+  records.push({ id, kind, file: fileId, size: sealedItem.sealed.size, ...sealedItem });
   const db = await database();
   let order = await nextOrder(db);
   for (const record of records) await db.put("items", { ...record, order: order++ });
@@ -97,12 +100,12 @@ const refusals = new Map();
 
 function upload(db, record) {
   return new Promise((resolve, reject) => {
-    const task = new Upload(record.sealed, {
+    const task = new Upload(new Blob([record.epk, record.sealed]), {
       endpoint: root.dataset.uploadsUrl,
       chunkSize: CHUNK_SIZE,
       retryDelays: [0, 1000, 3000],
       headers: headers(),
-      metadata: { item: record.id, form: record.form },
+      metadata: { item: record.id, form: record.kind },
       storeFingerprintForResuming: true,
       removeFingerprintOnSuccess: true,
       fingerprint: async () => `voice-${record.id}`,
@@ -135,18 +138,20 @@ let sending = null;
 
 // Send what is waiting, in order; consent first. Resolves when nothing more can be sent now.
 export function flush() {
-  if (!sending) sending = send().finally(() => { sending = null; showStatus(); });
+  // One sender at a time, across the tabs of this device too.
+  const once = () => (navigator.locks ? navigator.locks.request("voice-queue", send) : send());
+  if (!sending) sending = once().finally(() => { sending = null; showStatus(); });
   return sending;
 }
 
 async function send() {
   if (!root || !navigator.onLine) return;
   const db = await database();
-  const waiting = (await db.getAll("items")).filter((item) => item.session === root.dataset.session)
+  const waiting = (await db.getAll("items"))
     .sort((a, b) => RANK[a.kind] - RANK[b.kind] || a.order - b.order);
   showStatus(true);
   for (const record of waiting) {
-    if (record.kind === "media") {
+    if (FILES.includes(record.kind)) {
       if (record.done) continue;
       await upload(db, record);
       record.done = true;
@@ -171,9 +176,9 @@ async function send() {
 // --- what the child and the ICTG see -----------------------------------------------------------
 export async function waiting() {
   const db = await database();
-  const items = (await db.getAll("items")).filter((item) => item.session === root.dataset.session);
+  const items = await db.getAll("items");
   return {
-    items: items.filter((item) => item.kind !== "media").length,
+    items: items.filter((item) => !FILES.includes(item.kind)).length,
     bytes: items.reduce((sum, item) => sum + item.size, 0),
     sent: items.reduce((sum, item) => sum + (item.sent || 0), 0),
   };
