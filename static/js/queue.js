@@ -29,21 +29,20 @@ const text = new TextEncoder();
 const b64 = (bytes) => btoa(Array.from(new Uint8Array(bytes), (b) => String.fromCharCode(b)).join(""));
 const unb64 = (value) => Uint8Array.from(atob(value), (c) => c.charCodeAt(0));
 
-// --- the session's public key: fetched online, kept (it only seals) ---------------------------
+// --- the session's public key: fetched once online, then kept (it only seals) -----------------
 async function publicKey(session) {
   const db = await database();
+  const kept = await db.get("keys", session);
+  if (kept) return unb64(kept.key);
   try {
     const response = await fetch(root.dataset.keyUrl, { credentials: "same-origin", cache: "no-store" });
-    if (response.ok) {
-      const { key } = await response.json();
-      await db.put("keys", { session, key });
-      return unb64(key);
-    }
+    if (!response.ok) return null;
+    const { key } = await response.json();
+    await db.put("keys", { session, key });
+    return unb64(key);
   } catch {
-    // offline: the key kept at hand-over
+    return null; // offline, and never online since hand-over: the forms post as before
   }
-  const kept = await db.get("keys", session);
-  return kept ? unb64(kept.key) : null;
 }
 
 // --- sealing ----------------------------------------------------------------------------------
