@@ -236,3 +236,28 @@ def test_a_refused_file_is_reported_to_the_device_in_the_childs_language(app, cl
     as_person(app, staff, world.people["ictg.p1"])
     page = staff.get(f"/sessions/{session_id}")
     assert "We could not play this recording." in page.text
+
+
+def test_sharing_choices_arrive_by_step_and_finish_the_session(app, client, world):
+    session_id = start_session(app, client, world, language="en")
+    device = Device(client, session_id)
+    early = device.item("share", choices={}, finish=True)
+    assert early.status_code == 409 and early.json["error"] == "no-consent"
+    device.consent()
+    device.item("answer", step="enjoy", form="text", text="football")
+    file_id = str(uuid.uuid4())
+    device.upload(file_id, "voice", wav(1))
+    device.item("answer", step="feel-more", form="voice", upload=file_id)
+    # A choice a text answer cannot have is refused, and nothing is written.
+    wrong = device.item("share", choices={"enjoy": "panel_words"}, finish=True)
+    assert wrong.status_code == 422 and _count(app, "sharing_record") == 0
+    shared = device.item("share", choices={"feel-more": "panel_words"}, finish=True)
+    assert shared.json["status"] == "stored"
+    with app.app_context():
+        rows = dict(db.session().execute(text(
+            "SELECT a.step_id, s.choice FROM sharing_record s JOIN capture_answer a "
+            "ON a.id = s.answer_id")).all())
+        assert rows == {"enjoy": "private", "feel-more": "panel_words"}
+        assert db.session().get(CaptureSession, session_id).finished_at is not None
+    late = device.item("answer", step="enjoy", form="text", text="changed")
+    assert late.status_code == 422 and late.json["error"] == "finished"

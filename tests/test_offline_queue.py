@@ -289,3 +289,28 @@ def test_a_big_recording_cut_half_way_resumes_from_the_last_confirmed_chunk(app,
     form, _value, audio, media_type, seconds, _n = rows["feel-more"]
     assert (form, media_type) == ("voice", "audio/wav") and 237 < seconds < 239
     assert _received(app, session_id) == [("consent", "stored"), ("answer", "stored")]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_the_ictg_sees_what_waits_and_is_warned_before_leaving(app, world, live_server, page):
+    base = live_server.url
+    _signed_in(app, page, base, world.people["ictg.p1"])
+    session_id = _hand_over(page, base, world.cases["p1"])
+    _consent(page)
+    page.context.route("**/items", lambda route: route.abort())  # the server cannot be reached
+    page.goto(f"{base}/child/{session_id}/step/enjoy")
+    page.locator("#answer-text").fill(WORDS)
+    _next(page)
+    page.get_by_text("Saved on this phone. It will be sent when there is internet.").wait_for()
+    page.goto(f"{base}/child/{session_id}/leave")
+    status = page.locator("[data-queue-staff]")
+    page.wait_for_function("document.querySelector('[data-queue-staff]').textContent !== ''")
+    assert status.inner_text().startswith("Saved answers waiting on this device: 1. Their size:")
+    assert WORDS not in page.content()
+    page.get_by_label("Your password").fill("violet tangerine harbour 42 lanterns")
+    page.get_by_role("button", name="Leave child mode").click()
+    warning = page.locator("[data-queue-warning]")
+    warning.wait_for(state="visible")
+    assert "/leave" in page.url and warning.evaluate("element => element === document.activeElement")
+    with page.expect_navigation(url="**/sessions/*"):
+        page.get_by_role("button", name="Leave child mode").click()

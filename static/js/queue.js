@@ -223,6 +223,17 @@ function consentPayload(form) {
     present: data.get("present") }, file: null };
 }
 
+// The sharing choices by step (answers given offline have no id on the server yet); the
+// server then finishes the session, as the share page does.
+function sharePayload(form) {
+  const choices = {};
+  form.querySelectorAll("fieldset[data-step]").forEach((group) => {
+    const checked = group.querySelector("input[type=radio]:checked");
+    if (checked) choices[group.dataset.step] = checked.value;
+  });
+  return { payload: { choices, finish: true }, file: null };
+}
+
 function intercept(form, kind, read) {
   form.addEventListener("submit", async (event) => {
     if (event.defaultPrevented) return; // recording or drawing still being attached
@@ -266,6 +277,7 @@ function guardLeaving() {
 if (root && window.crypto && crypto.subtle && "indexedDB" in window) {
   document.querySelectorAll("form[data-step-form]").forEach((form) => intercept(form, "answer", formPayload));
   document.querySelectorAll("form[data-consent-form]").forEach((form) => intercept(form, "consent", consentPayload));
+  document.querySelectorAll("form[data-share-form]").forEach((form) => intercept(form, "share", sharePayload));
   guardLeaving();
   publicKey(root.dataset.session).catch(() => {});
   window.addEventListener("online", () => flush().catch(() => {}));
