@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from .. import audit, db, keys, sealing
 from ..capture import given, media
@@ -40,7 +41,7 @@ REFUSALS = {"empty": media.EMPTY, "not-image": media.NOT_IMAGE, "image-too-big":
 class Refused(Exception):
     """The item cannot be accepted (yet): `code` tells the device what to do with it.
 
-    "no-consent" and "upload-incomplete": keep it and send it again later; "unreadable",
+    "no-consent", "upload-incomplete" and "busy": keep it and send it again later; "unreadable",
     "invalid" and the media codes: it will never be accepted (the device drops it and says why).
     """
 
@@ -50,7 +51,7 @@ class Refused(Exception):
 
     @property
     def keep(self) -> bool:
-        return self.code in ("no-consent", "upload-incomplete")
+        return self.code in ("no-consent", "upload-incomplete", "busy")
 
 
 # --- the session's key -----------------------------------------------------------------------
@@ -123,6 +124,15 @@ def accept(capture_session: CaptureSession, user: User, item: Item, consent_deta
     """
     if already(capture_session, item.id):
         return "duplicate"
+    # The id first: the unique key stops a second copy arriving at the same time before anything
+    # of it is stored (its request then fails and is rolled back; the device sends it again and
+    # hears "duplicate").
+    db.session().add(ReceivedItem(id=item.id, case_id=capture_session.case_id,
+                                  session_id=capture_session.id, kind=item.kind, outcome="stored"))
+    try:
+        db.session().flush()
+    except IntegrityError as exc:
+        raise Refused("busy") from exc
     if item.kind == "consent":
         _consent(capture_session, user, item.payload, consent_details)
     elif not consent.has_consent(capture_session):
@@ -133,9 +143,6 @@ def accept(capture_session: CaptureSession, user: User, item: Item, consent_deta
         _answer(capture_session, item.payload)
     else:
         _share(capture_session, user, item.payload)
-    db.session().add(ReceivedItem(id=item.id, case_id=capture_session.case_id,
-                                  session_id=capture_session.id, kind=item.kind, outcome="stored"))
-    db.session().flush()
     audit.record("offline.item", capture_session, case_id=capture_session.case_id)
     return "stored"
 
