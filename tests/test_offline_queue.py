@@ -12,14 +12,12 @@ import pytest
 from PIL import Image
 from sqlalchemy import select, text
 
-from voice import db, storage
-from voice.capture import service as capture_service
-from voice.cases.service import cipher
-from voice.models import Answer, CaptureSession, Case
+from voice import db
+from voice.models import Answer
 
 from .conftest import as_person
 from .test_capture import jpeg_with_gps
-from .test_child_journey import _signed_in
+from .test_child_journey import _decrypted_answers, _signed_in
 
 WORDS = "tangerine-lighthouse-5521"
 # Every record of the queue, its values as base64 when they are bytes or blobs.
@@ -88,18 +86,13 @@ def _received(app, session_id):
             {"s": session_id})]
 
 
-def _stored(app, session_id):
+def _stored(app, world):
+    """The session's answers as stored (decrypted), each with how many versions it has."""
+    rows, _choices = _decrypted_answers(app, world.cases["p1"])
     with app.app_context():
-        capture = db.session().get(CaptureSession, session_id)
-        case = db.session().get(Case, capture.case_id)
-        rows = {}
-        for answer in db.session().scalars(select(Answer).where(Answer.session_id == session_id)):
-            version = answer.latest
-            media = storage.read_all(cipher(case), case.id, version.media_file_id) \
-                if version.media_file_id else None
-            rows[answer.step_id] = (version.form, capture_service.value_of(version), media,
-                                    version.media_type, version.media_seconds, len(answer.versions))
-        return rows
+        counts = {answer.step_id: len(answer.versions)
+                  for answer in db.session().scalars(select(Answer))}
+    return {step: row[:5] + (counts[step],) for step, row in rows.items()}
 
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
@@ -221,7 +214,7 @@ def test_answers_given_offline_are_sealed_on_the_phone_then_sent_once(app, world
 
     received = _received(app, session_id)
     assert received[0] == ("consent", "stored") and len(received) == 6
-    rows = _stored(app, session_id)
+    rows = _stored(app, world)
     assert set(rows) == {"feel-today", "enjoy", "safe-drawing", "matters-photo", "feel-more"}
     assert all(row[5] == 1 for row in rows.values())  # each stored once
     assert rows["feel-today"][:2] == ("feelings", ["calm", "sad"])
@@ -285,7 +278,7 @@ def test_a_big_recording_cut_half_way_resumes_from_the_last_confirmed_chunk(app,
     assert patches[:6] == [i * chunk for i in range(6)]
     assert patches[6] == 5 * chunk and heads
     assert 0 not in patches[1:] and len(patches) == 12
-    rows = _stored(app, session_id)
+    rows = _stored(app, world)
     form, _value, audio, media_type, seconds, _n = rows["feel-more"]
     assert (form, media_type) == ("voice", "audio/wav") and 237 < seconds < 239
     assert _received(app, session_id) == [("consent", "stored"), ("answer", "stored")]

@@ -1,11 +1,11 @@
 """Accepting what a device queued while offline.
 
-At hand-over the session gets a key pair (`session_key`); the device seals every item to its
+At hand-over the session gets a key pair (`public_key`, asked for by the device's first page); the device seals every item to its
 public key. `accept` opens an item and stores it through the capture and consent services, the
 same functions the form posts use, so every rule applies. Each item id is accepted once: a
 replay is acknowledged and stores nothing; answers before consent are refused ("no-consent") and
 the device keeps them. Recordings and pictures come as resumable uploads of sealed bytes
-(`voice/child/uploads.py` speaks tus 1.0): a partial upload on disk is only ciphertext the device
+(`voice/child/offline.py` speaks tus 1.0): a partial upload on disk is only ciphertext the device
 made, opened when complete and checked with the usual media checks.
 """
 from __future__ import annotations
@@ -26,7 +26,7 @@ from ..capture import service as capture
 from ..cases.service import cipher
 from ..consent import service as consent
 from ..crypto import Tampered
-from ..models import (Answer, CaptureSession, ReceivedItem, SessionKey, Upload, User, new_id)
+from ..models import CaptureSession, ReceivedItem, SessionKey, Upload, User, new_id
 
 KINDS = ("consent", "answer", "share")
 MEDIA_FORMS = ("voice", "drawing", "photo")
@@ -181,8 +181,9 @@ def _answer(capture_session, payload) -> None:
                     text=str(payload.get("text") or ""), cleaned=cleaned)
     except media.Refused as refused:
         raise Refused("too-long", refused.message) from refused
-    if cleaned is not None:
-        forget_upload(capture_session, str(payload["upload"]))
+    if cleaned is not None:  # once the answer is committed, the sealed file goes
+        sealed = _partial(_upload_of_item(capture_session, str(payload["upload"])))
+        db.after_commit(lambda: sealed.unlink(missing_ok=True))
 
 
 def _share(capture_session, user, payload) -> None:
@@ -251,16 +252,20 @@ def append(capture_session: CaptureSession, upload: Upload, offset: int, stream)
     upload.offset = offset
     if offset == upload.length and upload.checked is None:
         try:
-            _cleaned_upload(capture_session, upload.item_id, upload.form, checking=True).discard()
+            _cleaned_upload(capture_session, upload.item_id, upload.form).discard()
             upload.checked = "ok"
         except Refused as refused:
             upload.checked = refused.code
     return offset
 
 
-def _cleaned_upload(capture_session, item_id: str, form: str, checking=False) -> media.Cleaned:
-    upload = db.session().scalar(select(Upload).where(Upload.item_id == item_id,
-                                                      Upload.session_id == capture_session.id))
+def _upload_of_item(capture_session, item_id: str) -> Upload | None:
+    return db.session().scalar(select(Upload).where(Upload.item_id == item_id,
+                                                    Upload.session_id == capture_session.id))
+
+
+def _cleaned_upload(capture_session, item_id: str, form: str) -> media.Cleaned:
+    upload = _upload_of_item(capture_session, item_id)
     if upload is None or upload.form != form:
         raise Refused("invalid")
     if upload.offset < upload.length:
@@ -271,18 +276,11 @@ def _cleaned_upload(capture_session, item_id: str, form: str, checking=False) ->
     try:
         return (media.clean_audio if form == "voice" else media.clean_image)(io.BytesIO(plain))
     except media.Refused as refused:
-        code = next((c for c, m in REFUSALS.items() if m is refused.message), "not-audio")
+        code = next((c for c, m in REFUSALS.items() if m is refused.message),
+                    "not-audio" if form == "voice" else "not-image")
         raise Refused(code, refused.message) from refused
     finally:
         del plain
-
-
-def forget_upload(capture_session: CaptureSession, item_id: str) -> None:
-    """After its answer was stored: the sealed file goes."""
-    upload = db.session().scalar(select(Upload).where(Upload.item_id == item_id,
-                                                      Upload.session_id == capture_session.id))
-    if upload is not None:
-        _partial(upload).unlink(missing_ok=True)
 
 
 # --- what the ICTG sees ----------------------------------------------------------------------
