@@ -293,7 +293,8 @@ def test_the_ictg_sees_what_waits_and_is_warned_before_leaving(app, world, live_
     page.context.route("**/items", lambda route: route.abort())  # the server cannot be reached
     page.goto(f"{base}/child/{session_id}/step/enjoy")
     page.locator("#answer-text").fill(WORDS)
-    _next(page)
+    with page.expect_navigation():  # online: on to the next step, the answer kept on the phone
+        _next(page)
     page.get_by_text("Saved on this phone. It will be sent when there is internet.").wait_for()
     page.goto(f"{base}/child/{session_id}/leave")
     status = page.locator("[data-queue-staff]")
@@ -307,3 +308,23 @@ def test_the_ictg_sees_what_waits_and_is_warned_before_leaving(app, world, live_
     assert "/leave" in page.url and warning.evaluate("element => element === document.activeElement")
     with page.expect_navigation(url="**/sessions/*"):
         page.get_by_role("button", name="Leave child mode").click()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_finished_and_sent_session_leaves_nothing_in_indexeddb(app, world, live_server, page):
+    base = live_server.url
+    _signed_in(app, page, base, world.people["ictg.p1"])
+    session_id = _hand_over(page, base, world.cases["p1"])
+    _consent(page)
+    page.goto(f"{base}/child/{session_id}/step/enjoy")
+    page.locator("#answer-text").fill(WORDS)
+    with page.expect_navigation():
+        _next(page)
+    page.goto(f"{base}/child/{session_id}/share")
+    with page.expect_navigation(url="**/done"):
+        page.get_by_role("button", name="Finish").click()
+    assert _received(app, session_id) == [("consent", "stored"), ("answer", "stored"),
+                                          ("share", "stored")]
+    page.wait_for_function(
+        "async (name) => !(await indexedDB.databases()).some((db) => db.name === name)",
+        arg=f"voice-queue-{session_id}")

@@ -8,7 +8,7 @@
 // order; the server accepts each id once and the device deletes an item only after the server
 // acknowledged it. Recordings and pictures, sealed the same way, go up with tus (resumable).
 // Without this file the forms post as before. Server side: voice/sealing.py, voice/offline/.
-import { openDB } from "idb";
+import { deleteDB, openDB } from "idb";
 import { Upload } from "tus-js-client";
 
 const root = document.querySelector("[data-queue]");
@@ -18,12 +18,16 @@ const FILES = ["voice", "drawing", "photo"];
 
 // One database per session: "items" (the sealed queue) and "keys" (the public key, which only
 // seals).
-const database = () => openDB(`voice-queue-${root.dataset.session}`, 1, {
-  upgrade(db) {
-    db.createObjectStore("items", { keyPath: "id" });
-    db.createObjectStore("keys", { keyPath: "session" });
-  },
-});
+let opened = null;
+const database = () => {
+  opened = opened || openDB(`voice-queue-${root.dataset.session}`, 1, {
+    upgrade(db) {
+      db.createObjectStore("items", { keyPath: "id" });
+      db.createObjectStore("keys", { keyPath: "session" });
+    },
+  });
+  return opened;
+};
 
 const text = new TextEncoder();
 const b64 = (bytes) => btoa(Array.from(new Uint8Array(bytes), (b) => String.fromCharCode(b)).join(""));
@@ -135,6 +139,16 @@ async function post(record) {
 
 let sending = null;
 
+// The server will never take this item (a file it could not use, say): tell the child why.
+function refused(id, message) {
+  refusals.set(id, message);
+  if (!message) return;
+  const line = root.querySelector("[data-queue-line]");
+  root.hidden = false;
+  line.textContent = message;
+  root.dataset.refused = "1";
+}
+
 // Send what is waiting, in order; consent first. Resolves when nothing more can be sent now.
 export function flush() {
   // One sender at a time, across the tabs of this device too.
@@ -152,7 +166,18 @@ async function send() {
   for (const record of waiting) {
     if (FILES.includes(record.kind)) {
       if (record.done) continue;
-      await upload(db, record);
+      try {
+        await upload(db, record);
+      } catch (error) {
+        const response = error && error.originalResponse;
+        if (!response || response.getStatus() !== 413) throw error;
+        // Never accepted, however often it is sent: the file and its answer go, the child is told.
+        const answer = waiting.find((item) => item.file === record.id);
+        if (answer) await db.delete("items", answer.id);
+        await db.delete("items", record.id);
+        refused(answer ? answer.id : record.id, root.dataset.labelTooBig);
+        continue;
+      }
       record.done = true;
       await db.put("items", record);
       continue;
@@ -163,7 +188,7 @@ async function send() {
       continue;
     }
     if (status === 200 || status === 422) {
-      if (status === 422) refusals.set(record.id, body.message || "");
+      if (status === 422) refused(record.id, body.message || "");
       await db.delete("items", record.id);
       if (record.file) await db.delete("items", record.file);
       continue;
@@ -191,8 +216,12 @@ async function showStatus(busy = false) {
   if (!root) return;
   const { items, bytes, sent } = await waiting();
   const line = root.querySelector("[data-queue-line]");
-  root.hidden = items === 0;
-  line.textContent = busy && navigator.onLine ? root.dataset.labelSending : root.dataset.labelWaiting;
+  if (root.dataset.refused) {
+    root.hidden = false; // the reason a file was refused stays until the next page
+  } else {
+    root.hidden = items === 0;
+    line.textContent = busy && navigator.onLine ? root.dataset.labelSending : root.dataset.labelWaiting;
+  }
   const staff = document.querySelector("[data-queue-staff]");
   if (staff) {
     staff.textContent = items === 0 ? staff.dataset.labelNone : staff.dataset.label
@@ -247,16 +276,21 @@ function intercept(form, kind, read) {
       return;
     }
     await flush().catch(() => {});
-    if (refusals.has(id)) {
-      const line = root.querySelector("[data-queue-line]");
-      root.hidden = false;
-      line.textContent = refusals.get(id);
-      return;
-    }
+    if (refusals.has(id)) return; // the child reads why, on this page
     if (navigator.onLine || (navigator.serviceWorker && navigator.serviceWorker.controller)) {
       window.location.assign(form.dataset.after);
     }
   });
+}
+
+// Once the session is finished and everything is sent, the session's database goes too.
+async function forgetWhenFinished() {
+  if (!document.querySelector("[data-session-done]")) return;
+  const { items } = await waiting();
+  if (items > 0) return;
+  (await database()).close();
+  opened = null;
+  await deleteDB(`voice-queue-${root.dataset.session}`);
 }
 
 // --- the guardian's screen: no ending the session while items wait, without a warning --------
@@ -291,5 +325,5 @@ if (root && window.crypto && crypto.subtle && "indexedDB" in window) {
     }).catch(() => {});
   }
   showStatus();
-  flush().catch(() => {});
+  flush().catch(() => {}).then(forgetWhenFinished);
 }
