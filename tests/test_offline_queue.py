@@ -62,6 +62,21 @@ def _hand_over(page, base, case_id):
     return page.url.split("/child/")[1].split("/")[0]
 
 
+def _child_with_consent(app, world, page, base) -> str:
+    """An ICTG's device handed over to a new session whose consent was given (and sent)."""
+    _signed_in(app, page, base, world.people["ictg.p1"])
+    session_id = _hand_over(page, base, world.cases["p1"])
+    _consent(page)
+    return session_id
+
+
+def _answer_words(page, base, session_id):
+    page.goto(f"{base}/child/{session_id}/step/enjoy")
+    page.locator("#answer-text").fill(WORDS)
+    with page.expect_navigation():  # online: on to the next step
+        _next(page)
+
+
 def _consent(page):
     page.get_by_role("button", name="Yes, that is okay").click()
     page.wait_for_url("**/consent/guardian")
@@ -248,9 +263,7 @@ def _wav(seconds: int, rate=44100) -> bytes:
 def test_a_big_recording_cut_half_way_resumes_from_the_last_confirmed_chunk(app, world, live_server,
                                                                            page, tmp_path):
     base = live_server.url
-    _signed_in(app, page, base, world.people["ictg.p1"])
-    session_id = _hand_over(page, base, world.cases["p1"])
-    _consent(page)
+    session_id = _child_with_consent(app, world, page, base)
     recording = _wav(238)  # about 21 MB, under 10 minutes
     assert len(recording) > 20 * 1024 * 1024
     (tmp_path / "long.wav").write_bytes(recording)
@@ -287,14 +300,9 @@ def test_a_big_recording_cut_half_way_resumes_from_the_last_confirmed_chunk(app,
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_the_ictg_sees_what_waits_and_is_warned_before_leaving(app, world, live_server, page):
     base = live_server.url
-    _signed_in(app, page, base, world.people["ictg.p1"])
-    session_id = _hand_over(page, base, world.cases["p1"])
-    _consent(page)
+    session_id = _child_with_consent(app, world, page, base)
     page.context.route("**/items", lambda route: route.abort())  # the server cannot be reached
-    page.goto(f"{base}/child/{session_id}/step/enjoy")
-    page.locator("#answer-text").fill(WORDS)
-    with page.expect_navigation():  # online: on to the next step, the answer kept on the phone
-        _next(page)
+    _answer_words(page, base, session_id)  # kept on the phone
     page.get_by_text("Saved on this phone. It will be sent when there is internet.").wait_for()
     page.goto(f"{base}/child/{session_id}/leave")
     status = page.locator("[data-queue-staff]")
@@ -313,13 +321,8 @@ def test_the_ictg_sees_what_waits_and_is_warned_before_leaving(app, world, live_
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_a_finished_and_sent_session_leaves_nothing_in_indexeddb(app, world, live_server, page):
     base = live_server.url
-    _signed_in(app, page, base, world.people["ictg.p1"])
-    session_id = _hand_over(page, base, world.cases["p1"])
-    _consent(page)
-    page.goto(f"{base}/child/{session_id}/step/enjoy")
-    page.locator("#answer-text").fill(WORDS)
-    with page.expect_navigation():
-        _next(page)
+    session_id = _child_with_consent(app, world, page, base)
+    _answer_words(page, base, session_id)
     page.goto(f"{base}/child/{session_id}/share")
     with page.expect_navigation(url="**/done"):
         page.get_by_role("button", name="Finish").click()
