@@ -185,6 +185,8 @@ def test_tus_core_protocol(app, client, world):
     # Without the protocol's version header: 412.
     assert client.open(base, method="POST", headers={"X-CSRFToken": device.token,
                                                      "Upload-Length": "10"}).status_code == 412
+    # Bigger than any recording or picture may be: refused at once, nothing created.
+    assert device.create(str(uuid.uuid4()), "voice", 26 * 1024 * 1024).status_code == 413
     created = device.create(file_id, "photo", len(sealed))
     assert created.status_code == 201 and created.headers["Tus-Resumable"] == "1.0.0"
     url = created.headers["Location"]

@@ -162,8 +162,10 @@ async function send() {
   const db = await database();
   const waiting = (await db.getAll("items"))
     .sort((a, b) => RANK[a.kind] - RANK[b.kind] || a.order - b.order);
+  const dropped = new Set();
   showStatus(true);
   for (const record of waiting) {
+    if (dropped.has(record.id)) continue;
     if (FILES.includes(record.kind)) {
       if (record.done) continue;
       try {
@@ -173,7 +175,10 @@ async function send() {
         if (!response || response.getStatus() !== 413) throw error;
         // Never accepted, however often it is sent: the file and its answer go, the child is told.
         const answer = waiting.find((item) => item.file === record.id);
-        if (answer) await db.delete("items", answer.id);
+        if (answer) {
+          dropped.add(answer.id);
+          await db.delete("items", answer.id);
+        }
         await db.delete("items", record.id);
         refused(answer ? answer.id : record.id, root.dataset.labelTooBig);
         continue;
