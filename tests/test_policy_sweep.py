@@ -15,6 +15,7 @@ def record_ids(app, client, world):
     from voice.delivery import push
     from voice.delivery import service as delivery
     from voice.models import CaptureSession
+    from voice.offline import service as offline
 
     from .test_review import approved
 
@@ -32,6 +33,8 @@ def record_ids(app, client, world):
                                               ["summary.submitted"])[0].id for n in ("n1", "n2")]
         notices = [push.notify([world.people[f"ictg.{k}"].id], "feedback_arrived")[0].id
                    for k in ("p1", "p2")]
+        uploads = [offline.create_upload(db.session().get(CaptureSession, s), f"item-{s}", "voice",
+                                         10).id for s in sessions]
         db.session().commit()
     return {
         "case_id": (world.cases["p1"], world.cases["p2"]),
@@ -43,6 +46,7 @@ def record_ids(app, client, world):
         "summary_id": tuple(summaries),
         "endpoint_id": tuple(endpoints),
         "notification_id": tuple(notices),
+        "upload_id": tuple(uploads),
     }
 
 
@@ -97,7 +101,7 @@ def _url(rule, values):
 def _request(client, method, url, token):
     if method == "GET":
         return client.get(url)
-    return client.post(url, data={"csrf_token": token})
+    return client.open(url, method=method, data={"csrf_token": token})
 
 
 @pytest.mark.parametrize("who", PEOPLE + [None])
