@@ -335,3 +335,15 @@ def test_a_finished_and_sent_session_leaves_nothing_in_indexeddb(app, world, liv
     page.wait_for_function(
         "async (name) => !(await indexedDB.databases()).some((db) => db.name === name)",
         arg=f"voice-queue-{session_id}")
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_consent_form_not_filled_in_shows_the_forms_own_errors(app, world, live_server, page):
+    base = live_server.url
+    _signed_in(app, page, base, world.people["ictg.p1"])
+    session_id = _hand_over(page, base, world.cases["p1"])
+    page.get_by_role("button", name="Yes, that is okay").click()
+    page.wait_for_url("**/consent/guardian")
+    page.get_by_role("button", name="Save and give the device to the child").click()
+    page.get_by_text("Select how the agreement was given").first.wait_for()
+    assert _received(app, session_id) == []

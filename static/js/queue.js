@@ -281,7 +281,12 @@ function intercept(form, kind, read) {
       return;
     }
     await flush().catch(() => {});
-    if (refusals.has(id)) return; // the child reads why, on this page
+    if (refusals.has(id)) {
+      // Refused with a reason: the child reads it here. Refused without one (a form not filled
+      // in as it should be): the ordinary post shows the page's own error messages.
+      if (!refusals.get(id) && navigator.onLine) form.submit();
+      return;
+    }
     if (navigator.onLine || (navigator.serviceWorker && navigator.serviceWorker.controller)) {
       window.location.assign(form.dataset.after);
     }
