@@ -26,6 +26,7 @@ from ..consent.forms import details_form
 from ..capture.files import media_response
 from ..models import SHARE_PRIVATE, AnswerVersion, CaptureSession
 from ..policy import child
+from ..ratelimit.pages import too_many
 
 bp = Blueprint("child", __name__, cli_group=None)
 
@@ -244,6 +245,8 @@ def leave(capture):
     i18n.refresh()
     error = None
     if request.method == "POST":
+        if refused := too_many("pin", capture.id):
+            return refused
         outcome = service.unlock(capture, g.auth_session, request.form.get("secret", ""))
         if outcome == "ended":
             sessions.end_current()
