@@ -3,7 +3,7 @@ folder, a person going back and forth between them; a 20 MB upload in flight whe
 told to stop; a key rotation while a server keeps serving."""
 from __future__ import annotations
 
-import os
+import http.client
 import re
 import signal
 import socket
@@ -15,11 +15,14 @@ from pathlib import Path
 import pyotp
 import pytest
 import requests
+from sqlalchemy import select
+from urllib3 import encode_multipart_formdata
 
-from voice import create_app
+from voice import create_app, db
+from voice.models import AnswerVersion
 
-from .conftest import PASSWORD, app_config, new_database, post_form
-from .test_capture import QUESTIONNAIRE, png
+from .conftest import PASSWORD, app_config, csrf_token, new_database, post_form
+from .test_capture import QUESTIONNAIRE, media_files, png, wav
 from .test_delivery import free_port, worker_env
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,16 +45,19 @@ class Gunicorn:
         environment = {**worker_env(app), "VOICE_BIND": f"127.0.0.1:{port}", "VOICE_WORKERS": "1",
                        "VOICE_ARGON2_TIME_COST": "1", "VOICE_ARGON2_MEMORY_KIB": "1024", **env}
         environment.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        self.port, self.log = port, log
         with open(log, "a") as sink:  # a file, not a pipe: a full pipe would stall the server
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "voice:create_app()"], env=environment,
                 cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT)
+
+    def wait_ready(self) -> "Gunicorn":
         deadline = time.monotonic() + 60
         while True:
-            assert self.process.poll() is None, log.read_text()
+            assert self.process.poll() is None, self.log.read_text()
             try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                return
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return self
             except OSError:
                 assert time.monotonic() < deadline, "gunicorn did not start"
                 time.sleep(0.05)
@@ -68,12 +74,13 @@ class Gunicorn:
 
 @pytest.fixture
 def servers(app, tmp_path):
-    """Start gunicorn servers on the test's database; all stopped at the end."""
+    """Start `count` gunicorn servers on the test's database (at once); all stopped at the end."""
     started = []
 
-    def start(**env):
-        started.append(Gunicorn(app, tmp_path / "gunicorn.log", **env))
-        return started[-1]
+    def start(count=1, **env):
+        new = [Gunicorn(app, tmp_path / "gunicorn.log", **env) for _ in range(count)]
+        started.extend(new)
+        return [server.wait_ready() for server in new]
     yield start
     for server in started:
         server.stop()
@@ -96,22 +103,28 @@ def sign_in(person, password_on: str, code_on: str) -> Browser:
     return browser
 
 
-def test_two_servers_on_one_database_serve_one_journey(app, world, servers):
-    a, b = servers().url, servers().url
-    case_id = world.cases["p1"]
-    # The ICTG gives the password to one server and the code to the other.
-    ictg = sign_in(world.people["ictg.p1"], a, b)
-    response = post_form(ictg, f"{b}/cases/{case_id}/sessions/new",
+def consented_session(browser, start_on: str, consent_on: str, case_id: str) -> str:
+    """The ICTG starts a session and hands the device over; the child and guardian consent."""
+    response = post_form(browser, f"{start_on}/cases/{case_id}/sessions/new",
                          {"questionnaire": QUESTIONNAIRE, "language": "ar",
                           "present": "ICTG and interpreter", "pin": ""})
     assert response.status_code == 302, response.text
     session_id = re.search(r"/child/([^/]+)/consent$", response.headers["Location"]).group(1)
-    # The device is in child mode on both servers.
-    assert ictg.get(f"{a}/cases/").status_code == 404
-    assert post_form(ictg, f"{a}/child/{session_id}/consent", {"agree": "yes"}).status_code == 302
-    assert post_form(ictg, f"{b}/child/{session_id}/consent/guardian",
+    assert post_form(browser, f"{consent_on}/child/{session_id}/consent",
+                     {"agree": "yes"}).status_code == 302
+    assert post_form(browser, f"{start_on}/child/{session_id}/consent/guardian",
                      {"given_how": "interpreter", "interpreter_language": "ar", "understood": "yes",
                       "present": "ICTG, interpreter"}).status_code == 302
+    return session_id
+
+
+def test_two_servers_on_one_database_serve_one_journey(app, world, servers):
+    a, b = (server.url for server in servers(2))
+    case_id = world.cases["p1"]
+    # The ICTG gives the password to one server and the code to the other.
+    ictg = sign_in(world.people["ictg.p1"], a, b)
+    # The device is in child mode on both servers; the child's steps go to either.
+    session_id = consented_session(ictg, b, a, case_id)
     photo = png((40, 30), (200, 30, 60))
     response = post_form(ictg, f"{a}/child/{session_id}/step/matters-photo", {},
                          files={"file": ("p.png", photo, "image/png")})
@@ -150,3 +163,32 @@ def test_two_servers_on_one_database_serve_one_journey(app, world, servers):
     replay = Browser()
     replay.cookies.set("voice", cookie)
     assert 'name="password"' in replay.get(f"{b}/cases/").text  # the sign-in page
+
+
+def test_sigterm_during_a_20_mb_upload_lets_it_finish_and_stores_it_once(app, world, servers):
+    [server] = servers()
+    ictg = sign_in(world.people["ictg.p1"], server.url, server.url)
+    session_id = consented_session(ictg, server.url, server.url, world.cases["p1"])
+    path = f"/child/{session_id}/step/feel-more"
+    recording = wav(437, rate=48000)  # 20 MB: about 7 minutes
+    assert len(recording) > 20 * 1000 * 1000
+    body, content_type = encode_multipart_formdata(
+        {"csrf_token": csrf_token(ictg, server.url + path), "file": ("clip.wav", recording, "audio/wav")})
+    upload = http.client.HTTPConnection("127.0.0.1", server.port, timeout=120)
+    upload.putrequest("POST", path)
+    for name, value in (("Content-Type", content_type), ("Content-Length", str(len(body))),
+                        ("Cookie", "; ".join(f"{c.name}={c.value}" for c in ictg.cookies))):
+        upload.putheader(name, value)
+    upload.endheaders()
+    upload.send(body[:len(body) // 2])
+    server.process.send_signal(signal.SIGTERM)  # as systemd stops the service
+    time.sleep(1)
+    upload.send(body[len(body) // 2:])
+    response = upload.getresponse()
+    assert response.status == 302, response.read()
+    assert f"/child/{session_id}/step/" in response.headers["Location"]  # on to the next step
+    assert server.process.wait(60) == 0
+    with app.app_context():
+        [stored] = db.session().scalars(select(AnswerVersion)).all()
+        assert stored.form == "voice" and stored.media_seconds == pytest.approx(437, abs=1)
+    assert len(media_files(app)) == 1
