@@ -9,7 +9,9 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pyotp
@@ -19,11 +21,13 @@ from sqlalchemy import select
 from urllib3 import encode_multipart_formdata
 
 from voice import create_app, db
+from voice.delivery import worker
 from voice.models import AnswerVersion
 
 from .conftest import PASSWORD, app_config, csrf_token, new_database, post_form
 from .test_capture import QUESTIONNAIRE, media_files, png, wav
-from .test_delivery import free_port, worker_env
+from .test_delivery import (add_endpoint, deliveries, emit, finish, flask_command, free_port,
+                            more_cases, worker_env)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -192,3 +196,53 @@ def test_sigterm_during_a_20_mb_upload_lets_it_finish_and_stores_it_once(app, wo
         [stored] = db.session().scalars(select(AnswerVersion)).all()
         assert stored.form == "voice" and stored.media_seconds == pytest.approx(437, abs=1)
     assert len(media_files(app)) == 1
+
+
+class SlowReceiver(ThreadingHTTPServer):
+    """A panel's receiver that takes two seconds to answer each event."""
+
+    daemon_threads = True
+
+    def __init__(self):
+        self.arrived, self.answered = threading.Event(), []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                server.arrived.set()
+                time.sleep(2)
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                server.answered.append(self.headers["webhook-id"])
+
+            def log_message(self, *args):
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+
+def test_sigterm_lets_the_worker_finish_its_delivery_and_release_the_others(app, world):
+    receiver = SlowReceiver()
+    add_endpoint(app, world, f"http://127.0.0.1:{receiver.server_address[1]}/hooks")
+    for key in more_cases(app, world, 3):  # three cases: all three are due at once
+        emit(app, world, case=key)
+    process = flask_command(app, "worker", "--batch", "10")
+    try:
+        assert receiver.arrived.wait(60), "nothing was sent"
+        process.send_signal(signal.SIGTERM)  # while the first delivery waits for its answer
+        output = finish(process, 30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        receiver.shutdown()
+        receiver.server_close()
+    rows = deliveries(app)
+    assert len(receiver.answered) == 1 and re.search(r"delivery \S+: 200 -> delivered", output)
+    assert sorted(row.status for row in rows) == ["delivered", "pending", "pending"]
+    # The two not sent are free for another worker at once, not after their lease runs out.
+    assert [(row.leased_by, row.lease_until) for row in rows if row.status == "pending"] == [(None, None)] * 2
+    with app.app_context():
+        assert len(worker.claim("another", 10)) == 2
