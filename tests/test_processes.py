@@ -3,7 +3,9 @@ folder, a person going back and forth between them; a 20 MB upload in flight whe
 told to stop; a key rotation while a server keeps serving."""
 from __future__ import annotations
 
+import base64
 import http.client
+import os
 import re
 import signal
 import socket
@@ -21,13 +23,17 @@ from sqlalchemy import select
 from urllib3 import encode_multipart_formdata
 
 from voice import create_app, db
+from voice.crypto import Tampered, load_kek, open_with_kek
 from voice.delivery import worker
 from voice.models import AnswerVersion
+from voice.rotation import service as rotation
 
 from .conftest import PASSWORD, app_config, csrf_token, new_database, post_form
+from .test_backup import _contents
 from .test_capture import QUESTIONNAIRE, media_files, png, wav
 from .test_delivery import (add_endpoint, deliveries, emit, finish, flask_command, free_port,
                             more_cases, worker_env)
+from .test_review import child_session
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -246,3 +252,79 @@ def test_sigterm_lets_the_worker_finish_its_delivery_and_release_the_others(app,
     assert [(row.leased_by, row.lease_until) for row in rows if row.status == "pending"] == [(None, None)] * 2
     with app.app_context():
         assert len(worker.claim("another", 10)) == 2
+
+
+def _opened_by(app, key: str) -> tuple[int, int]:
+    """How many KEK-sealed values `key` opens, of how many there are."""
+    kek, opened, total = load_kek(key), 0, 0
+    with app.app_context():
+        for model, name, purpose in rotation.SEALED:
+            column = getattr(model, name)
+            for row_id, blob in db.session().execute(select(model.id, column).where(column.is_not(None))):
+                total += 1
+                try:
+                    open_with_kek(kek, blob, purpose(row_id))
+                    opened += 1
+                except Tampered:
+                    pass
+    return opened, total
+
+
+def test_rotation_killed_half_way_and_run_again_while_a_server_reads_and_writes(app, world, servers,
+                                                                               tmp_path):
+    ids = child_session(app, world, "p1")
+    before = _contents(app, world.cases["p1"])
+    more_cases(app, world, 300)  # enough case keys for the rotation to be caught half way
+    old, new = app.config["KEY_ENCRYPTION_KEY"], base64.b64encode(os.urandom(32)).decode()
+    both = {"VOICE_KEK": new, "VOICE_KEK_PREVIOUS": old}
+    [server] = servers(**both)
+    ictg = sign_in(world.people["ictg.p1"], server.url, server.url)
+    stop, problems, made = threading.Event(), [], []
+
+    def serve():
+        """The ICTG keeps reading the child's case and recording and creating cases."""
+        while not stop.is_set():
+            case = ictg.get(f"{server.url}/cases/{world.cases['p1']}")
+            recording = ictg.get(f"{server.url}/media/{ids['feel-more'][1]}")
+            if "Child of p1" not in case.text or recording.status_code != 200:
+                problems.append((case.status_code, recording.status_code))
+            response = post_form(ictg, f"{server.url}/cases/new", {
+                "name": f"Made while rotating {len(made)}", "age_band": "12-15", "languages": ["en"],
+                "panel": world.orgs["n1"], "panel_date": ["3", "4", "2027"],
+                "ictg": world.people["ictg.p1"].id, "advocate": world.people["advocate.p1"].id})
+            if response.status_code != 302:
+                problems.append(response.status_code)
+            made.append(response.headers.get("Location"))
+
+    reader = threading.Thread(target=serve)
+    reader.start()
+    try:
+        env = {**worker_env(app), **both}
+        served = len(made)
+        first = flask_command(app, "rotate-kek", "--batch", "1", env=env)
+        while _opened_by(app, new)[0] == 0:
+            assert first.poll() is None, first.communicate()[0]
+            time.sleep(0.01)
+        first.kill()  # the machine goes down half way
+        first.wait(10)
+        under_new, total = _opened_by(app, new)
+        assert 0 < under_new < total and len(made) > served  # the server wrote meanwhile
+        assert "nothing is left" in finish(flask_command(app, "rotate-kek", env=env))
+        served = len(made)
+        while len(made) < served + 2:  # and the server goes on after the rotation
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        reader.join(30)
+    assert problems == [] and len(made) > 2
+    # The new key opens everything, the cases made meanwhile too; the old key opens nothing.
+    opened, total = _opened_by(app, new)
+    assert opened == total > 300 + len(made)
+    assert _opened_by(app, old)[0] == 0
+    alone = create_app(app_config(tmp_path / "alone", app.config["DATABASE_URL"],
+                                  SECRET_KEY=app.config["SECRET_KEY"], KEY_ENCRYPTION_KEY=new,
+                                  MEDIA_PATH=app.config["MEDIA_PATH"]))
+    try:
+        assert _contents(alone, world.cases["p1"]) == before
+    finally:
+        alone.extensions["voice.engine"].dispose()
