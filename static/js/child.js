@@ -67,9 +67,10 @@ function setUpSpeak() {
   const wire = () => {
     buttons.forEach((button) => {
       if (button.dataset.ready) return;
-      const audio = button.dataset.audio;
-      const voice = audio ? null : voiceFor(lang);
-      if (!audio && !voice) return; // neither recorded prompt nor a voice: no button
+      // Recordings, played one after the other (the prompt, its hint, the answers shown).
+      const audio = (button.dataset.audio || "").split(" ").filter(Boolean);
+      const voice = audio.length ? null : voiceFor(lang);
+      if (!audio.length && !voice) return; // neither a recording nor a voice: no button
       button.dataset.ready = "1";
       button.hidden = false;
       button.addEventListener("click", () => {
@@ -78,10 +79,16 @@ function setUpSpeak() {
         if (wasPressed) return;
         button.setAttribute("aria-pressed", "true");
         const done = () => button.setAttribute("aria-pressed", "false");
-        if (audio) {
-          playing = new Audio(audio);
-          playing.addEventListener("ended", done);
-          playing.play().catch(done);
+        if (audio.length) {
+          const play = (index) => {
+            if (index >= audio.length) { done(); return; }
+            const current = new Audio(audio[index]);
+            current.dataset.readAloud = "";
+            playing = current;
+            current.addEventListener("ended", () => { if (playing === current) play(index + 1); });
+            current.play().catch(done);
+          };
+          play(0);
           return;
         }
         const target = document.getElementById(button.dataset.speak);
