@@ -28,7 +28,7 @@ def upgrade() -> None:
         sa.Column('content', sa.LargeBinary(), nullable=False),
         sa.Column('digest', sa.String(length=64), nullable=False),
         sa.Column('media_type', sa.String(length=40), nullable=False),
-        sa.Column('seconds', sa.Float(), nullable=False),
+        sa.Column('seconds', sa.Double(), nullable=False),
         sa.Column('recorded_by_id', sa.String(length=32), nullable=True),
         sa.Column('recorded_at', voice.models.base.UTCDateTime(), nullable=False),
         sa.Column('checked_by_id', sa.String(length=32), nullable=True),
