@@ -45,13 +45,11 @@ function setUpPromptRecorder(form) {
       playback.src = URL.createObjectURL(blob);
       playback.hidden = false;
       button.textContent = labels.labelAgain;
-      button.setAttribute("aria-pressed", "false");
       status.textContent = "";
     });
     recorder.start(250);
     timer = setTimeout(() => { if (recorder.state === "recording") recorder.stop(); }, max * 1000);
     button.textContent = labels.labelStop;
-    button.setAttribute("aria-pressed", "true");
     playback.hidden = true;
   };
 
