@@ -3,7 +3,7 @@
 // neither a recording nor this device's voice can read the child's language aloud.
 // Without this file the forms still work with a chosen sound file.
 
-const TYPES = ["audio/webm;codecs=opus", "audio/ogg;codecs=opus", "audio/mp4", "audio/webm"];
+import { attach, recorderFor, recordingType } from "./lib/recording.js";
 
 function setUpPromptRecorder(form) {
   const button = form.querySelector("[data-recorder-button]");
@@ -12,41 +12,29 @@ function setUpPromptRecorder(form) {
   const playback = form.querySelector("[data-recorder-playback]");
   const max = Number(form.dataset.maxSeconds || 60);
   const labels = form.dataset;
-  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia
-      || typeof MediaRecorder === "undefined" || typeof DataTransfer === "undefined") return;
-  const type = TYPES.find((t) => MediaRecorder.isTypeSupported(t));
+  const type = recordingType();
   if (!type) return;
   button.hidden = false;
   let recorder = null;
   let timer = null;
 
+  const stopped = (blob, name) => {
+    clearTimeout(timer);
+    attach(input, blob, name);
+    playback.src = URL.createObjectURL(blob);
+    playback.hidden = false;
+    button.textContent = labels.labelAgain;
+    status.textContent = "";
+  };
+
   const start = async () => {
-    let stream;
     try {
-      stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+      recorder = await recorderFor(type, stopped);
     } catch (error) {
       status.textContent = labels.labelError;
       button.hidden = true;
       return;
     }
-    const chunks = [];
-    recorder = new MediaRecorder(stream, { mimeType: type });
-    recorder.addEventListener("dataavailable", (event) => {
-      if (event.data && event.data.size) chunks.push(event.data);
-    });
-    recorder.addEventListener("stop", () => {
-      clearTimeout(timer);
-      stream.getTracks().forEach((track) => track.stop());
-      const blob = new Blob(chunks, { type: (recorder.mimeType || type).split(";")[0] });
-      const extension = blob.type.includes("mp4") ? "m4a" : blob.type.includes("ogg") ? "ogg" : "webm";
-      const transfer = new DataTransfer();
-      transfer.items.add(new File([blob], `recording.${extension}`, { type: blob.type }));
-      input.files = transfer.files;
-      playback.src = URL.createObjectURL(blob);
-      playback.hidden = false;
-      button.textContent = labels.labelAgain;
-      status.textContent = "";
-    });
     recorder.start(250);
     timer = setTimeout(() => { if (recorder.state === "recording") recorder.stop(); }, max * 1000);
     button.textContent = labels.labelStop;
