@@ -184,6 +184,9 @@ def test_the_decision_page_only_in_child_mode_for_that_session_in_its_language(a
     # The ICTG hands the device over from the case page; it opens in the child's language.
     case_page = _text(ictg.get(f"/cases/{case_id}"))
     assert "Show the child what the panel decided, in Somali" in case_page
+    # Warned (when this device has no Somali voice) that nothing can read the message aloud.
+    assert 'data-recorded="{}"' in case_page
+    assert "this device has no voice for it. Read the message to the child" in case_page
     response = post_form(ictg, f"/sessions/{session_id}/decision", {}, page=f"/cases/{case_id}")
     assert response.status_code == 302 and response.location.endswith(decision)
     shown = ictg.get(decision)

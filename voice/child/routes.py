@@ -3,9 +3,10 @@
 Every page here lives under /child/<session id>/ and is declared with `policy.child`: the device
 must be locked to exactly that session (after the ICTG handed it over), else the page does not
 exist. Consent comes first, then one step per screen, "This is what you told me", sharing item by
-item, stop, done, the neutral "hidden" screen, the picture credits, and leaving child mode (the
-PIN or the ICTG's password). This package uses the capture and consent services and their forms,
-never a staff page.
+item, stop, done, the neutral "hidden" screen, the picture credits, leaving child mode (the
+PIN or the ICTG's password), the read-aloud recordings, and "What the panel decided". This
+package uses the capture, consent, read-aloud and decision services and their forms, never a
+staff page.
 """
 from __future__ import annotations
 
@@ -334,8 +335,6 @@ def share(capture):
     return render_template("child/share.html", capture=capture, items=items, choices=choices,
                            options={item.answer.id: consent.allowed_choices(item.answer)
                                     for item in items})
-
-
 
 
 # --- read aloud ---------------------------------------------------------------------------------
