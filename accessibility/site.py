@@ -64,6 +64,7 @@ ROLES = {
     # The panel's message: translated by the advocate, shown on a finished session's device.
     "decision.translate": "advocate.p1",
     "child.decision_page": "finished", "child.decision_shown": "finished",
+    "child.decision_recording": "finished",
 }
 # The person for a role named by a `signed_in(...)` declaration.
 # Who opens a page declared with a capability (voice/policy/rules.py CAPABILITIES).
@@ -259,7 +260,7 @@ def _finished_session(app, world: World, language: str) -> dict:
 
 def _read_aloud(app, world: World, languages) -> dict:
     """The advocate is an interpreter: a checked recording of the first prompt in Pashto, and
-    the panel's message translated into each language the walk opens child pages in."""
+    the panel's message translated (and read aloud) in each language of the walk's devices."""
     with app.test_request_context():
         session = db.session()
         advocate = session.get(User, world.people["advocate.p1"].id)
@@ -273,8 +274,12 @@ def _read_aloud(app, world: World, languages) -> dict:
         case = session.get(Case, world.cases["p1"])
         outcome = panel.awaiting_feedback(case)
         for language in languages:
-            decision.save(case, outcome, language, "Your message from the panel.", "interpreter",
-                          advocate)
+            spoken = readaloud.clean(io.BytesIO(wav(1)))
+            try:
+                decision.save(case, outcome, language, "Your message from the panel.",
+                              "interpreter", advocate, spoken)
+            finally:
+                spoken.discard()
         session.commit()
         name = f"{row.digest}.wav"
     return {"questionnaire": QUESTIONNAIRE, "readaloud_language": "ps", "recording": name,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import io
 import re
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -173,9 +174,22 @@ def test_the_decision_page_only_in_child_mode_for_that_session_in_its_language(a
     advocate = _client(app, world, "advocate.p1")
     page = _text(advocate.get(f"/cases/{case_id}/message-for-child"))
     assert MESSAGE in page
-    response = post_form(advocate, f"/cases/{case_id}/message-for-child",
-                         {"language": "so", "message": SOMALI, "provenance": "interpreter"})
+    url = f"/cases/{case_id}/message-for-child"
+    fields = {"language": "so", "message": SOMALI, "provenance": "interpreter"}
+    response = post_form(advocate, url, {**fields, "recording": (io.BytesIO(b"not a sound"),
+                                                                 "message.wav")},
+                         content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert "This is not a recording we can use" in _text(response)
+    assert "There is a problem" in _text(response) and "<title>Error:" in response.text
+    spoken = wav(2, marker=b"\x10\x20\x30\x40", info_tag=b"Advocate's laptop")
+    response = post_form(advocate, url, {**fields, "recording": (io.BytesIO(spoken), "m.wav")},
+                         content_type="multipart/form-data")
     assert response.status_code == 302, response.text
+    # The recording is the child's: encrypted on disk, like their own media.
+    stored = [path.read_bytes() for path in (Path(app.config["MEDIA_PATH"]) / case_id).iterdir()
+              if not path.name.startswith(".")]
+    assert stored and not any(b"\x10\x20\x30\x40" * 4 in data for data in stored)
     assert "Somali (Soomaali): Translated by an interpreter" in _text(advocate.get(f"/cases/{case_id}"))
 
     # Outside child mode the page does not exist, for anyone.
@@ -192,7 +206,13 @@ def test_the_decision_page_only_in_child_mode_for_that_session_in_its_language(a
     shown = ictg.get(decision)
     assert shown.status_code == 200 and 'lang="so"' in shown.text
     assert SOMALI in _text(shown) and MESSAGE not in _text(shown)
-    assert "data-speak" in shown.text
+    # Read aloud: the recording of the message, decrypted, cleaned and never cached.
+    listen = f"{decision}/recording"
+    assert f'data-audio="{listen}"' in shown.text
+    heard = ictg.get(listen)
+    assert heard.status_code == 200 and heard.mimetype == "audio/wav"
+    assert b"\x10\x20\x30\x40" * 4 in heard.data and b"Advocate's laptop" not in heard.data
+    assert heard.headers["Cache-Control"] == "no-store"
     # Locked to this session: another session's page, or a staff page, does not exist.
     other = app.test_client()
     other_session = start_session(app, other, world, key="p2", language="so")
@@ -214,7 +234,7 @@ def test_the_decision_page_only_in_child_mode_for_that_session_in_its_language(a
         assert outcome.feedback_by_id == world.people["ictg.p1"].id
         actions = db.session().scalars(select(AuditEvent.action)).all()
     assert {"panel.message_translate", "panel.message_translation_read", "panel.message_shown",
-            "panel.feedback"} <= set(actions)
+            "panel.message_recording_read", "panel.feedback"} <= set(actions)
     panel_page = _text(panel_client(app, world).get(f"/summaries/{summary_id}"))
     assert "Shown on the device in the child's language" in panel_page
     # Told: the page is gone.

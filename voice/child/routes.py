@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import (Blueprint, abort, current_app, g, redirect, render_template, request, session,
-                   url_for)
+from flask import (Blueprint, Response, abort, current_app, g, redirect, render_template, request,
+                   session, stream_with_context, url_for)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -387,8 +387,25 @@ def _to_show(capture):
 @child("decision.show")
 def decision_page(capture):
     _outcome, row = _to_show(capture)
-    return render_template("child/decision.html", capture=capture,
+    audio = [url_for("child.decision_recording", session_id=capture.id)] \
+        if row.media_file_id else []
+    return render_template("child/decision.html", capture=capture, audio=audio,
                            message=decision.read(capture.case, row))
+
+
+@bp.route("/child/<session_id>/decision/recording")
+@child("decision.show")
+def decision_recording(capture):
+    """The panel's message read aloud: the child's, so never cached."""
+    _outcome, row = _to_show(capture)
+    try:
+        chunks = decision.recording(capture.case, row)
+    except LookupError:
+        abort(404)
+    response = Response(stream_with_context(chunks), mimetype=row.media_type)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Length"] = str(row.media_bytes)
+    return response
 
 
 @bp.route("/child/<session_id>/decision/shown", methods=["GET", "POST"])

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSelect
-from wtforms import RadioField, SelectField
+from wtforms import FileField, RadioField, SelectField
 from wtforms.validators import InputRequired
 
 from ..forms import Form, long_text, submit
@@ -19,4 +19,5 @@ class TranslationForm(Form):
     provenance = RadioField(_l("Who translated it?"), widget=GovRadioInput(),
                             choices=list(PROVENANCE_LABELS.items()),
                             validators=[InputRequired(message=_l("Select who translated it"))])
+    recording = FileField(_l("The message read aloud (optional)"))
     submit = submit(_l("Save the translation"))

@@ -2,14 +2,16 @@
 and handing the device over to show it ("What the panel decided" is a child page)."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from .. import i18n
+from ..capture import media
 from ..capture import service as capture_service
 from ..models import CaptureSession, Case
 from ..panel import service as panel
 from ..policy import allowed, guard
+from ..readaloud import service as readaloud
 from ..review.routes import PROVENANCE_LABELS
 from . import service
 from .forms import TranslationForm
@@ -47,18 +49,29 @@ def translate(case):
     form = TranslationForm(language=sessions[0].language if sessions else None)
     form.language.choices = [(c, i18n.staff_language_name(c)) for c in i18n.CHILD_LANGUAGES]
     if form.validate_on_submit():
-        service.save(case, outcome, form.language.data, form.message.data,
-                     form.provenance.data, g.user)
-        flash(_("Translation saved. The ICTG can now show it to the child."), "success")
-        return redirect(url_for("cases.show", case_id=case.id))
+        upload = request.files.get("recording")
+        try:
+            cleaned = readaloud.clean(upload.stream) if upload and upload.filename else None
+        except media.Refused as refused:
+            form.recording.errors = [str(refused.message)]
+        else:
+            try:
+                service.save(case, outcome, form.language.data, form.message.data,
+                             form.provenance.data, g.user, cleaned)
+            finally:
+                if cleaned is not None:
+                    cleaned.discard()
+            flash(_("Translation saved. The ICTG can now show it to the child."), "success")
+            return redirect(url_for("cases.show", case_id=case.id))
     if not form.is_submitted():
         existing = service.translation(outcome, form.language.data or "")
         if existing is not None:
             form.message.data = service.read(case, existing)
             form.provenance.data = existing.provenance
     view = next(v for v in panel.outcomes_for_case(case, read=True) if v.outcome.id == outcome.id)
-    return render_template("decision/translate.html", case=case, form=form, view=view), \
-        400 if form.errors else 200
+    return render_template("decision/translate.html", case=case, form=form, view=view,
+                           max_seconds=readaloud.MAX_SECONDS), \
+        400 if form.errors or form.recording.errors else 200
 
 
 @bp.route("/sessions/<session_id>/decision", methods=["POST"])

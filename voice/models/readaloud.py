@@ -47,8 +47,8 @@ class PromptRecording(Base):
 
 class MessageTranslation(Base):
     """The panel's message for the child in the child's language (sealed: "message"), with who
-    translated it and how (provenance, as for the child's own words), then when it was shown to
-    the child on the device."""
+    translated it and how (provenance, as for the child's own words), and a recording of it read
+    aloud, if someone made one (a file encrypted under the case key, like the child's media)."""
 
     __tablename__ = "outcome_message_translation"
     __erase_with_case__ = True
@@ -60,6 +60,9 @@ class MessageTranslation(Base):
     language: Mapped[str] = mapped_column(String(10))
     message: Mapped[bytes] = mapped_column(LargeBinary)
     provenance: Mapped[str] = mapped_column(String(20))
+    media_file_id: Mapped[str | None] = mapped_column(String(32))
+    media_type: Mapped[str | None] = mapped_column(String(40))
+    media_bytes: Mapped[int | None]
     translated_by_id: Mapped[str | None] = mapped_column(ForeignKey("user_account.id"))
     translated_at: Mapped[datetime] = mapped_column(default=now)
 

@@ -101,23 +101,30 @@ def coverage(questionnaire: Questionnaire, languages: tuple[str, ...]) -> list[C
     return rows
 
 
-def save(questionnaire: Questionnaire, language: str, part: Part, upload: BinaryIO,
-         user: User) -> PromptRecording:
-    """Clean and keep a recording of `part`, replacing an earlier one (which must be checked
-    again). Raises media.Refused with a message for the interpreter."""
+def clean(upload: BinaryIO) -> media.Cleaned:
+    """A recording read aloud by staff, cleaned like the child's uploads and at most a minute
+    long (the caller discards it). Raises media.Refused with a message for staff."""
     try:
         cleaned = media.clean_audio(upload)
     except media.Refused as refused:
         if refused.message in (media.NOT_AUDIO, media.EMPTY):
             raise media.Refused(NOT_AUDIO) from None
         raise media.Refused(TOO_LONG) from None  # too big or over 10 minutes: far too long
+    if cleaned.seconds is not None and cleaned.seconds > MAX_SECONDS + 0.5 or \
+            cleaned.file.seek(0, 2) > MAX_BYTES:
+        cleaned.discard()
+        raise media.Refused(TOO_LONG)
+    cleaned.file.seek(0)
+    return cleaned
+
+
+def save(questionnaire: Questionnaire, language: str, part: Part, upload: BinaryIO,
+         user: User) -> PromptRecording:
+    """Clean and keep a recording of `part`, replacing an earlier one (which must be checked
+    again). Raises media.Refused with a message for the interpreter."""
+    cleaned = clean(upload)
     try:
-        if cleaned.seconds is not None and cleaned.seconds > MAX_SECONDS + 0.5:
-            raise media.Refused(TOO_LONG)
-        cleaned.file.seek(0)
-        content = cleaned.file.read(MAX_BYTES + 1)
-        if len(content) > MAX_BYTES:
-            raise media.Refused(TOO_LONG)
+        content = cleaned.file.read()
         media_type, seconds = cleaned.media_type, cleaned.seconds or 0.0
     finally:
         cleaned.discard()
