@@ -22,7 +22,7 @@ from ..capture.service import questionnaires
 from ..models import PromptRecording, User, new_id, now
 
 MAX_SECONDS = 60
-MAX_BYTES = 4 * 1024 * 1024
+MAX_BYTES = 16 * 1024 * 1024  # a minute of uncompressed WAV at 48 kHz, with room
 TOO_LONG = _l("This recording is longer than %(seconds)d seconds. Please read the words once, "
               "then stop.", seconds=MAX_SECONDS)
 NOT_AUDIO = _l("This is not a recording we can use. Please record again, or choose a sound file "
