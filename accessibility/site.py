@@ -27,10 +27,12 @@ from voice.auth import service as auth_service
 from voice.capture import media as capture_media
 from voice.capture import service as capture
 from voice.consent import service as consent
+from voice.decision import service as decision
 from voice.delivery import service as delivery
 from voice.models import (AuthSession, CaptureSession, Case, Notification, Organisation, Summary,
                           User)
 from voice.panel import service as panel
+from voice.readaloud import service as readaloud
 from voice.summary import door
 
 # --- the table -------------------------------------------------------------------------------
@@ -59,6 +61,10 @@ ROLES = {
     "auth.code": "pending", "auth.enrol": "enrolling",
     # Child mode: the device of a session before consent, and of a finished one.
     "child.consent_step": "fresh", "child.guardian": "fresh", "child.done": "finished",
+    # The panel's message: translated by the advocate, shown on a finished session's device.
+    "decision.translate": "advocate.p1",
+    "child.decision_page": "finished", "child.decision_shown": "finished",
+    "child.decision_recording": "finished",
 }
 # The person for a role named by a `signed_in(...)` declaration.
 # Who opens a page declared with a capability (voice/policy/rules.py CAPABILITIES).
@@ -67,22 +73,25 @@ PERSON_FOR_CAPABILITY = {
     "people.manage": "org_admin.p1", "org.audit": "org_admin.p1",
     "retention.settings": "org_admin.p1", "endpoints.manage": "org_admin.n1",
     "panel.agenda": "panel_member.n1", "panel.figures": "org_admin.p1",
-    "panel.chairs": "org_admin.n1"}
+    "panel.chairs": "org_admin.n1", "readaloud.record": "advocate.p1"}
 SIGNED_IN = "ictg.p1"  # for pages any signed-in person has
 
 # How to fill each URL variable: the name of a record that `build` makes (Site.ids).
 VARIABLES = {"case_id": "case", "session_id": "session", "version_id": "version",
              "summary_id": "summary", "endpoint_id": "endpoint", "user_id": "person",
-             "notification_id": "notification", "token": "invitation"}
+             "notification_id": "notification", "token": "invitation",
+             "questionnaire_id": "questionnaire", "language": "readaloud_language",
+             "digest": "recording_digest", "extension": "recording_extension"}
 # In child mode: the device's own session, a drawing of that session, and a step of each kind.
-CHILD_VARIABLES = {"session_id": "session", "version_id": "version", "step_id": "step"}
+CHILD_VARIABLES = {"session_id": "session", "version_id": "version", "step_id": "step",
+                   "name": "recording"}
 STEPS = ("welcome", "feel-today", "going-well", "feel-more", "enjoy", "matters-photo", "hopes",
          "safe-drawing")
 # Query strings a page cannot do without.
 QUERIES = {"review.media": "media_query"}
 
 # Child pages that speak the ICTG's language, not the child's.
-GUARDIAN_PAGES = {"child.guardian", "child.leave"}
+GUARDIAN_PAGES = {"child.guardian", "child.leave", "child.decision_shown"}
 
 
 @dataclass(frozen=True)
@@ -249,6 +258,34 @@ def _finished_session(app, world: World, language: str) -> dict:
         return {"session": newest.id}
 
 
+def _read_aloud(app, world: World, languages) -> dict:
+    """The advocate is an interpreter: a checked recording of the first prompt in Pashto, and
+    the panel's message translated (and read aloud) in each language of the walk's devices."""
+    with app.test_request_context():
+        session = db.session()
+        advocate = session.get(User, world.people["advocate.p1"].id)
+        ictg = session.get(User, world.people["ictg.p1"].id)
+        advocate.interpreter = True
+        _as(advocate)
+        questionnaire = capture.questionnaires()[QUESTIONNAIRE]
+        part = readaloud.parts(questionnaire)[0]
+        row = readaloud.save(questionnaire, "ps", part, io.BytesIO(wav(1)), advocate)
+        readaloud.check(row, ictg)
+        case = session.get(Case, world.cases["p1"])
+        outcome = panel.awaiting_feedback(case)
+        for language in languages:
+            spoken = readaloud.clean(io.BytesIO(wav(1)))
+            try:
+                decision.save(case, outcome, language, "Your message from the panel.",
+                              "interpreter", advocate, spoken)
+            finally:
+                spoken.discard()
+        session.commit()
+        name = f"{row.digest}.wav"
+    return {"questionnaire": QUESTIONNAIRE, "readaloud_language": "ps", "recording": name,
+            "recording_digest": name.split(".")[0], "recording_extension": "wav"}
+
+
 def device(app, world: World, capture_id: str) -> str:
     """A signed-in device of the ICTG, handed to the child: locked to that session."""
     with app.test_request_context():
@@ -314,11 +351,13 @@ def build(app, child_languages) -> Site:
                "notification": notification.id, "invitation": invitation,
                "media_query": media_query}
         enrolling = newcomer.id
+    ids.update(_read_aloud(app, world, child_languages))
     devices = {}
     for language in child_languages:
         sessions_ = {"fresh": _fresh_session(app, world, language),
                      "active": _active_session(app, world, language),
                      "finished": _finished_session(app, world, language)}
-        devices[language] = {key: (device(app, world, values["session"]), values)
+        devices[language] = {key: (device(app, world, values["session"]),
+                                   {**values, "recording": ids["recording"]})
                              for key, values in sessions_.items()}
     return Site(world, ids, enrolling, devices)

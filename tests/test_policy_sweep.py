@@ -43,6 +43,11 @@ def record_ids(app, client, world):
         "summary_id": tuple(summaries),
         "endpoint_id": tuple(endpoints),
         "notification_id": tuple(notices),
+        "questionnaire_id": ("my-views-12-17", "my-views-12-17"),
+        "language": ("ps", "ps"),
+        "digest": ("0" * 64, "0" * 64),
+        "extension": ("wav", "wav"),
+        "name": ("0" * 64 + ".wav", "0" * 64 + ".wav"),
     }
 
 

@@ -13,8 +13,10 @@ from .auth import sessions
 from .capture import routes as capture
 from .child import routes as child
 from .consent import routes as consent
+from .decision import routes as decision
 from .delivery import routes as delivery
 from .panel import routes as panel
+from .readaloud import routes as readaloud
 from .retention import routes as retention
 from .review import routes as review
 
@@ -44,7 +46,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     http.init_app(app)
 
     for blueprint in (auth.bp, cases.bp, admin.bp, health.bp, pages.bp, capture.bp, child.bp, consent.bp,
-                      delivery.bp, retention.bp, review.bp, panel.bp):
+                      delivery.bp, retention.bp, review.bp, panel.bp, readaloud.bp, decision.bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)
     app.jinja_env.globals.update(may=policy.may, navigation=policy.navigation)

@@ -82,8 +82,11 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _headers(response):
         response.headers.update(SECURITY_HEADERS)
-        if not request.path.startswith("/static/"):
-            # No page is cached: any may show a child's data, or a signed-in person's.
+        if not request.path.startswith("/static/") and \
+                response.headers.get("Cache-Control") != IMMUTABLE:
+            # No page is cached: any may show a child's data, or a signed-in person's. Only a
+            # file named by its content that holds nothing of a child (a read-aloud recording)
+            # is marked immutable by its view.
             response.headers["Cache-Control"] = "no-store"
         if not app.config["DEVELOPMENT"]:
             response.headers["Strict-Transport-Security"] = HSTS

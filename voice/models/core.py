@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, DDL, ForeignKey, Index, LargeBinary, String, event
+from sqlalchemy import JSON, DDL, ForeignKey, Index, LargeBinary, String, event, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, new_id, now
@@ -43,6 +43,8 @@ class User(Base):
     locked_until: Mapped[datetime | None]
     locale: Mapped[str | None] = mapped_column(String(10))
     active: Mapped[bool] = mapped_column(default=True)
+    # May record read-aloud prompts and translate the panel's message (granted by an org admin).
+    interpreter: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=now)
 
     org: Mapped[Organisation | None] = relationship()

@@ -12,7 +12,7 @@ from ..http import page_number
 from ..models import Case, Summary
 from ..policy import guard, signed_in
 from . import service
-from .forms import FEEDBACK_HOW_LABELS, ChairsForm, FeedbackForm, OutcomeForm, ReferenceForm
+from .forms import TOLD_HOW_LABELS, ChairsForm, FeedbackForm, OutcomeForm, ReferenceForm
 
 bp = Blueprint("panel", __name__, cli_group=None)
 
@@ -57,7 +57,7 @@ def _chart(table, key: str, unit: str) -> dict:
 
 @bp.app_context_processor
 def _helpers():
-    return {"feedback_how_label": lambda how: FEEDBACK_HOW_LABELS.get(how, how),
+    return {"feedback_how_label": lambda how: TOLD_HOW_LABELS.get(how, how),
             "panel_month_label": _month_label, "panel_figure_text": _figure_text,
             "panel_chart": _chart}
 

@@ -50,6 +50,11 @@ def _session_starter(user: User, capture: CaptureSession) -> bool:
     return user.role == ICTG and user.id == capture.started_by_id and case_team(user, capture.case)
 
 
+def _interpreter(user: User) -> bool:
+    """Granted by the provider's org admin: records read-aloud prompts, translates for the child."""
+    return bool(user.interpreter) and _org_kind(user) == PROVIDER
+
+
 # --- rules on records --------------------------------------------------------------------------
 
 RULES: dict[type, dict[str, Callable]] = {
@@ -70,6 +75,9 @@ RULES: dict[type, dict[str, Callable]] = {
         "safeguarding.read": _team_or_admin,
         "sharing.withdraw": lambda u, c: u.role == ICTG and case_team(u, c),
         "feedback.record": lambda u, c: u.role == ICTG and case_team(u, c),
+        # The panel's message in the child's language: the advocate, or an interpreter on the team.
+        "message.translate": lambda u, c: case_team(u, c) and (u.role == ADVOCATE
+                                                                or _interpreter(u)),
     },
     User: {
         "person.manage": lambda u, person: u.role == ORG_ADMIN and u.org_id == person.org_id
@@ -83,6 +91,8 @@ RULES: dict[type, dict[str, Callable]] = {
         "session.leave": lambda u, s: u.id == s.started_by_id,
         "session.resume": lambda u, s: _session_starter(u, s) and s.finished_at is None,
         "consent.record": lambda u, s: u.role == ICTG and case_team(u, s.case),
+        # "What the panel decided", shown in child mode by the ICTG who started the session.
+        "decision.show": _session_starter,
     },
     # The panel reaches shared media only through the summary's signed, expiring links.
     AnswerVersion: {"answer.media": lambda u, v: case_team(u, v.case)},
@@ -115,6 +125,8 @@ CAPABILITIES: dict[str, Callable[[User], bool]] = {
     "cases.create": lambda u: u.role in (ICTG, ADVOCATE),
     "organisations.manage": lambda u: u.role == SERVICE_ADMIN,
     "people.manage": lambda u: u.role == ORG_ADMIN,
+    "interpreters.grant": lambda u: u.role == ORG_ADMIN and _org_kind(u) == PROVIDER,
+    "readaloud.record": _interpreter,
     "org.audit": lambda u: u.role == ORG_ADMIN,
     "retention.settings": lambda u: u.role == ORG_ADMIN and _org_kind(u) == PROVIDER,
     "endpoints.manage": _panel_admin,
@@ -130,6 +142,7 @@ NAVIGATION = (
     ("organisations.manage", "admin.organisations", _l("Organisations")),
     ("cases.list", "cases.index", _l("Cases")),
     ("people.manage", "admin.people", _l("People")),
+    ("readaloud.record", "readaloud.index", _l("Read-aloud recordings")),
     ("org.audit", "admin.org_audit", _l("Audit trail")),
     ("retention.settings", "retention.settings", _l("Retention")),
     ("endpoints.manage", "delivery.endpoints", _l("Case record endpoints")),
