@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, DDL, ForeignKey, Index, LargeBinary, String, event
+from sqlalchemy import JSON, DDL, ForeignKey, Index, LargeBinary, String, event, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, new_id, now
@@ -16,7 +16,7 @@ ICTG, ADVOCATE, PANEL_MEMBER, ORG_ADMIN, SERVICE_ADMIN = (
 ROLES = (ICTG, ADVOCATE, PANEL_MEMBER, ORG_ADMIN, SERVICE_ADMIN)
 ROLES_BY_KIND = {PROVIDER: (ICTG, ADVOCATE, ORG_ADMIN), PANEL: (PANEL_MEMBER, ORG_ADMIN)}
 
-AGE_BANDS = ("under-8", "8-11", "12-15", "16-17")
+AGE_BANDS = ("4-7", "8-11", "12-15", "16-17")
 
 
 class Organisation(Base):
@@ -43,6 +43,8 @@ class User(Base):
     locked_until: Mapped[datetime | None]
     locale: Mapped[str | None] = mapped_column(String(10))
     active: Mapped[bool] = mapped_column(default=True)
+    # Set by the org admin: this person hears of every safety alert of the provider's cases.
+    safeguarding_lead: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=now)
 
     org: Mapped[Organisation | None] = relationship()

@@ -31,6 +31,8 @@ def _figure_text(figure, unit: str) -> str:
         return _("%(value)d%%", value=round(figure.value))
     if unit == "days":
         return _("%(value)s days", value=format_decimal(round(figure.value, 1)))
+    if unit == "minutes":
+        return _("%(value)s minutes", value=format_decimal(round(figure.value, 1)))
     return format_decimal(figure.value)
 
 
