@@ -22,7 +22,8 @@ from voice.summary import door
 from .browser import translator
 from .conftest import as_person, post_form
 from .test_alerts import _make_lead
-from .test_child_journey import PIN, _check, _choose_radio, _decrypted_answers, _signed_in, _start, _tab_to
+from .test_child_journey import (PIN, _check, _choose_radio, _decrypted_answers, _record_by_keyboard,
+                                 _signed_in, _start, _tab_to)
 from .test_push import Browser, push_service, subscribe, vapid  # noqa: F401  (fixtures)
 
 
@@ -179,6 +180,19 @@ def _young_case(app, world) -> str:
         return case.id
 
 
+def _hand_over(app, page, world, base, case_id, use):
+    """The ICTG starts a session in English and hands the device over; the child agrees. `use`
+    clicks or taps a control."""
+    _signed_in(app, page, base, world.people["ictg.p1"])
+    _start(page, base, case_id, "en")
+    _check(page, 320)
+    for control in (page.get_by_role("button", name="Yes, that is okay"),
+                    page.get_by_label("The child tapped yes"), page.get_by_label("Yes", exact=True)):
+        use(control)
+    with page.expect_navigation():
+        use(page.get_by_role("button", name="Save and give the device to the child"))
+
+
 def _no_typing_and_big_targets(page):
     """Nothing on the step asks for typing; what the child taps is at least 44 px each way."""
     assert page.locator(TEXT_ENTRY).count() == 0, page.url
@@ -216,14 +230,7 @@ def _finish(page, press):
 def test_my_feelings_by_keyboard_at_320px_needs_no_typing(app, world, live_server, page):
     base, case_id = live_server.url, _young_case(app, world)
     page.set_viewport_size({"width": 320, "height": 640})
-    _signed_in(app, page, base, world.people["ictg.p1"])
-    _start(page, base, case_id, "en")
-    _check(page, 320)
-    page.get_by_role("button", name="Yes, that is okay").click()
-    page.get_by_label("The child tapped yes").check()
-    page.get_by_label("Yes", exact=True).check()
-    with page.expect_navigation():
-        page.get_by_role("button", name="Save and give the device to the child").click()
+    _hand_over(app, page, world, base, case_id, lambda control: control.click())
 
     def press(locator):
         _tab_to(page, locator)
@@ -245,11 +252,7 @@ def test_my_feelings_by_keyboard_at_320px_needs_no_typing(app, world, live_serve
             for key in ["ArrowRight"] * 5 + ["ArrowDown"] * 3:
                 page.keyboard.press(key)
         elif step == "tell":
-            _tab_to(page, page.get_by_role("button", name="Start recording"))
-            page.keyboard.press("Space")
-            page.wait_for_function("document.querySelector('[data-timer]').textContent !== '0:00'")
-            page.keyboard.press("Space")
-            page.locator("[data-playback]").wait_for(state="visible")
+            _record_by_keyboard(page)
         next_button = page.get_by_role("button", name="Next", exact=True)
         press(next_button if next_button.count() else page.get_by_role("link", name="Next", exact=True))
 
@@ -288,16 +291,10 @@ def test_my_feelings_by_touch_at_320px_needs_no_typing(app, world, live_server, 
     page.js_errors = []
     page.on("pageerror", lambda error: page.js_errors.append(str(error)))
     try:
-        _signed_in(app, page, base, world.people["ictg.p1"])
-        _start(page, base, case_id, "en")
-        page.get_by_role("button", name="Yes, that is okay").tap()
-        page.get_by_label("The child tapped yes").tap()
-        page.get_by_label("Yes", exact=True).tap()
-        with page.expect_navigation():
-            page.get_by_role("button", name="Save and give the device to the child").tap()
-
         def tap(locator):
             locator.tap()
+
+        _hand_over(app, page, world, base, case_id, tap)
 
         def act(step):
             if step == "feel-today":

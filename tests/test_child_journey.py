@@ -214,6 +214,15 @@ def _tab_to(page, locator, limit=120):
     raise AssertionError(f"could not reach {locator} by keyboard")
 
 
+def _record_by_keyboard(page):
+    """Start and stop the recorder with the keyboard (the fake microphone), until it plays."""
+    _tab_to(page, page.get_by_role("button", name="Start recording"))
+    page.keyboard.press("Space")
+    page.wait_for_function("document.querySelector('[data-timer]').textContent !== '0:00'")
+    page.keyboard.press("Space")
+    page.locator("[data-playback]").wait_for(state="visible")
+
+
 def _choose_radio(page, radio):
     """Tab into the radio group, then move with the arrow keys to the radio wanted."""
     handle = radio.element_handle()
@@ -259,11 +268,7 @@ def test_same_journey_by_keyboard_at_320px_and_axe_in_english_and_tigrinya(app, 
             _tab_to(page, page.get_by_label("Okay"))
             page.keyboard.press("Space")
         elif step == "feel-more":
-            _tab_to(page, page.get_by_role("button", name="Start recording"))
-            page.keyboard.press("Space")
-            page.wait_for_function("document.querySelector('[data-timer]').textContent !== '0:00'")
-            page.keyboard.press("Space")
-            page.locator("[data-playback]").wait_for(state="visible")
+            _record_by_keyboard(page)
         elif step == "enjoy":
             # Near the most, a counter shows how much is written; over it, it says so.
             counter = page.locator("#text-count")
