@@ -10,10 +10,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select, update
 
 from voice import db
-from voice.alerts import service as alerts
+from voice.capture import service as capture
 from voice.cases import service as cases
 from voice.delivery import worker
-from voice.models import (AuditEvent, ConsentRecord, Notification, Organisation, SafetyAlert,
+from voice.models import (Answer, AuditEvent, ConsentRecord, Notification, Organisation, SafetyAlert,
                           Summary, User, now)
 from voice.summary import door
 
@@ -124,6 +124,24 @@ def test_a_private_no_raises_an_alert_at_once_for_the_ictg_and_the_leads(app, cl
         other = app.test_client()
         as_person(app, other, world.people[who])
         assert other.get(f"/alerts/{alert.id}").status_code == 404, who
+
+
+def test_only_a_chosen_safety_signal_raises_an_alert(app, client, world):
+    session_id = start_session(app, client, world, language="en")
+    give_consent(client, session_id)
+    # "I am not sure" where the child feels safe is no signal: only options marked in the file.
+    assert answer(client, session_id, "safe-places", {"option": ["nowhere", "not-sure"]}
+                  ).status_code == 302
+    # Options the step does not have are ignored.
+    assert answer(client, session_id, SAFE_STEP, {"option": ["unsafe", "maybe"]}).status_code == 302
+    # One answer only: a forged "yes" and "no" together keeps the first, "yes".
+    assert answer(client, session_id, SAFE_STEP, {"option": ["no", "yes"]}).status_code == 302
+    assert _alerts(app) == [] and _notices(app) == {}
+    with app.app_context():
+        row = db.session().scalar(select(Answer).where(Answer.step_id == SAFE_STEP))
+        assert capture.value_of(row.latest) == ["yes"]
+    assert answer(client, session_id, SAFE_STEP, {"option": "not-sure"}).status_code == 302
+    assert len(_alerts(app)) == 1
 
 
 def test_an_answer_saved_later_raises_it_and_the_panel_never_sees_a_private_one(app, client, world):

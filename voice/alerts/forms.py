@@ -11,8 +11,9 @@ from .service import ACTION_MAX
 class AcknowledgeForm(Form):
     action = TextAreaField(
         _l("What did you do?"), widget=GovTextArea(),
-        description=_l("For example: spoke with the child and their carer, made a referral. Only "
-                       "the child's team, the org admins and the safeguarding leads can read this."),
+        description=_l("For example: spoke with the child and their carer, made a referral. "
+                       "Only the child's team, the org admins and the safeguarding leads can "
+                       "read this."),
         validators=[DataRequired(message=_l("Enter what you did")),
                     Length(max=ACTION_MAX, message=_l("Must be %(max)d characters or fewer",
                                                       max=ACTION_MAX))])

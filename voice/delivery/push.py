@@ -81,7 +81,8 @@ def public_key() -> str | None:
 
 def notify(user_ids, kind: str, target: str = "cases.index",
            target_args: dict | None = None, session=None) -> list[Notification]:
-    """A notice for each person (of the role the kind is for, if any) and a push to each of their devices.
+    """A notice for each person (of the role the kind is for, if it names one) and a push to each
+    of their devices.
 
     `target` and `target_args` name the page the notice opens (a view and its arguments). In the
     caller's transaction: nothing is committed here.
