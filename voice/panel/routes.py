@@ -136,6 +136,6 @@ def chairs():
 @signed_in("panel.figures")
 def evaluation():
     table = service.figures(g.user)
-    return render_template("panel/evaluation.html", table=table, figures=service.FIGURES,
-                           labels=service.FIGURE_LABELS, units=service.FIGURE_UNITS,
+    return render_template("panel/evaluation.html", table=table,
+                           figures=service.figure_keys(g.user), labels=service.FIGURE_LABELS, units=service.FIGURE_UNITS,
                            fewer_than=service.FEWER_THAN)

@@ -265,8 +265,8 @@ def record_feedback(outcome: Outcome, user: User, how: str, note: str) -> None:
 
 # --- evaluation figures ----------------------------------------------------------------------
 
-FIGURES = ("sessions", "shared", "read_before", "feedback", "median_days", "alerts",
-           "alert_minutes")
+ALERT_FIGURES = ("alerts", "alert_minutes")
+FIGURES = ("sessions", "shared", "read_before", "feedback", "median_days") + ALERT_FIGURES
 FIGURE_LABELS = {
     "sessions": _l("Sessions held"),
     "shared": _l("Share of the child's answers shared with the panel"),
@@ -289,6 +289,16 @@ class Figure:
     @property
     def suppressed(self) -> bool:
         return self.children < FEWER_THAN
+
+
+def sees_alerts(user: User) -> bool:
+    """Safety alerts are counted for the provider and the service, never for a panel, which
+    hears only what the child shares."""
+    return user.role == SERVICE_ADMIN or (user.org is not None and user.org.kind == PROVIDER)
+
+
+def figure_keys(user: User) -> tuple[str, ...]:
+    return FIGURES if sees_alerts(user) else tuple(k for k in FIGURES if k not in ALERT_FIGURES)
 
 
 def _scope(user: User):
@@ -387,9 +397,8 @@ def figures(user: User, months: int = 12) -> list[tuple[str, dict[str, Figure]]]
     for month, (told, total, children) in relayed.items():
         table[month]["feedback"] = Figure(100 * told / total, len(children))
 
-    # Safety alerts raised, and the median minutes to acknowledge one (by the month raised):
-    # for the provider and the service, never for a panel, which hears only what is shared.
-    if user.role == SERVICE_ADMIN or (user.org is not None and user.org.kind == PROVIDER):
+    # Safety alerts raised, and the median minutes to acknowledge one (by the month raised).
+    if sees_alerts(user):
         for month, row in alerts.figures(scope).items():
             table[month].update({key: Figure(*value) for key, value in row.items()})
 
