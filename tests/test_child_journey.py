@@ -99,7 +99,7 @@ def test_child_journey_in_arabic_with_every_kind_of_answer(app, world, live_serv
         _check(page)
         step = page.url.rsplit("/", 1)[-1].split("?")[0]
         seen.append(step)
-        assert page.locator(".child-progress__text").inner_text().endswith(t("%(number)d of %(total)d", number=1, total=17).split("1", 1)[1])
+        assert page.locator(".child-progress__text").inner_text().endswith(t("%(number)d of %(total)d", number=1, total=18).split("1", 1)[1])
         if step == "feel-today":
             page.get_by_label(t("Calm")).click()
             page.get_by_label(t("Hopeful")).click()
@@ -157,7 +157,7 @@ def test_child_journey_in_arabic_with_every_kind_of_answer(app, world, live_serv
             else:
                 page.get_by_role("link", name=t("Skip"), exact=True).click()
         assert "child-error" not in page.content(), step
-    assert len(seen) == 17
+    assert len(seen) == 18
 
     # "This is what you told me": every answer, changeable.
     _check(page)
