@@ -26,11 +26,12 @@ from voice.auth import passwords, sessions
 from voice.auth import service as auth_service
 from voice.capture import media as capture_media
 from voice.capture import service as capture
+from voice.cases import service as cases
 from voice.consent import service as consent
 from voice.decision import service as decision
 from voice.delivery import service as delivery
-from voice.models import (AuthSession, CaptureSession, Case, Notification, Organisation, Summary,
-                          User)
+from voice.models import (AuthSession, CaptureSession, Case, Notification, Organisation,
+                          SafetyAlert, Summary, User)
 from voice.panel import service as panel
 from voice.readaloud import service as readaloud
 from voice.summary import door
@@ -52,7 +53,7 @@ ROLES = {
     "capture.media_file": "ictg.p1", "review.summary": "panel_member.n1",
     "review.print_layout": "panel_member.n1", "review.summary_json": "panel_member.n1",
     "review.media": "panel_member.n1", "panel.outcome": "panel_member.n1",
-    "admin.person": "org_admin.p1", "delivery.endpoint": "org_admin.n1",
+    "admin.person": "org_admin.p1", "delivery.endpoint": "org_admin.n1", "alerts.show": "ictg.p1",
     "delivery.open_notification": "ictg.p1",
     # Signed in, but only a panel's administrator has these pages.
     "panel.chairs": "org_admin.n1", "delivery.endpoints": "org_admin.n1",
@@ -81,12 +82,18 @@ VARIABLES = {"case_id": "case", "session_id": "session", "version_id": "version"
              "summary_id": "summary", "endpoint_id": "endpoint", "user_id": "person",
              "notification_id": "notification", "token": "invitation",
              "questionnaire_id": "questionnaire", "language": "readaloud_language",
-             "digest": "recording_digest", "extension": "recording_extension"}
+             "digest": "recording_digest", "extension": "recording_extension",
+             "alert_id": "alert"}
 # In child mode: the device's own session, a drawing of that session, and a step of each kind.
 CHILD_VARIABLES = {"session_id": "session", "version_id": "version", "step_id": "step",
                    "name": "recording"}
 STEPS = ("welcome", "feel-today", "going-well", "feel-more", "enjoy", "matters-photo", "hopes",
          "safe-drawing")
+# "My feelings" (ages 4 to 7), each step opened on the device of a session of that questionnaire
+# ("young"), an open step in each of its ways.
+YOUNG_QUESTIONNAIRE = "my-feelings-4-7"
+YOUNG_STEPS = ("welcome", "feel-today", "safe-home", "like", "happy-drawing", "people",
+               "people?form=voice", "people?form=drawing", "tell", "thank-you")
 # Query strings a page cannot do without.
 QUERIES = {"review.media": "media_query"}
 
@@ -120,7 +127,8 @@ CHILD_EXTRAS = [
           status=400, child=True),
     Visit("", "active", "/child/{session}/step/no-such-step", "page not found", status=404,
           child=True),
-]
+] + [Visit("child.step", "young", "/child/{session}/step/" + step, f"my feelings, step {step}",
+           child=True) for step in YOUNG_STEPS]
 
 
 class Unreachable(AssertionError):
@@ -249,6 +257,24 @@ def _fresh_session(app, world: World, language: str) -> dict:
         return {"session": sitting.id}
 
 
+def _young_session(app, world: World, language: str) -> dict:
+    """A session of "My feelings" for a child of 4 to 7, with consent and one answer."""
+    with app.test_request_context():
+        session = db.session()
+        ictg = session.get(User, world.people["ictg.p1"].id)
+        _as(ictg)
+        case = cases.create(session.get(Organisation, world.orgs["p1"]),
+                            session.get(Organisation, world.orgs["n1"]), "Young child", "4-7",
+                            [language], ictg, None, None)
+        questionnaire = capture.questionnaires()[YOUNG_QUESTIONNAIRE]
+        sitting = capture.start(case, ictg, questionnaire, language, "ICTG", None)
+        consent.record_consent(sitting, ictg, True, "tapped", None, "yes", "ICTG",
+                               limits_explained=True)
+        capture.save(sitting, questionnaire.step("feel-today"), "feelings", ["happy"])
+        session.commit()
+        return {"session": sitting.id}
+
+
 def _finished_session(app, world: World, language: str) -> dict:
     child_session(app, world, "p1", language, answers=[("enjoy", "text", "Football", "panel")])
     with app.app_context():
@@ -352,11 +378,16 @@ def build(app, child_languages) -> Site:
                "media_query": media_query}
         enrolling = newcomer.id
     ids.update(_read_aloud(app, world, child_languages))
+    # A safety alert: the child of p1 said "No" to feeling safe, and kept it private.
+    child_session(app, world, "p1", "so", answers=[("safe-home", "choice", ["no"], "private")])
+    with app.app_context():
+        ids["alert"] = db.session().scalar(select(SafetyAlert.id))
     devices = {}
     for language in child_languages:
         sessions_ = {"fresh": _fresh_session(app, world, language),
                      "active": _active_session(app, world, language),
-                     "finished": _finished_session(app, world, language)}
+                     "finished": _finished_session(app, world, language),
+                     "young": _young_session(app, world, language)}
         devices[language] = {key: (device(app, world, values["session"]),
                                    {**values, "recording": ids["recording"]})
                              for key, values in sessions_.items()}

@@ -9,12 +9,15 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
 from . import (ROOT, admin, auth, cases, cli, db, health, http, i18n, keys, logs, metrics,
                pages, policy, settings, subscribers)
+from .alerts import routes as alerts
+from .alerts import service as alert_service
 from .auth import sessions
 from .capture import routes as capture
 from .child import routes as child
 from .consent import routes as consent
 from .decision import routes as decision
 from .delivery import routes as delivery
+from .delivery import worker
 from .panel import routes as panel
 from .readaloud import routes as readaloud
 from .retention import routes as retention
@@ -46,9 +49,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     http.init_app(app)
 
     for blueprint in (auth.bp, cases.bp, admin.bp, health.bp, pages.bp, capture.bp, child.bp, consent.bp,
-                      delivery.bp, retention.bp, review.bp, panel.bp, readaloud.bp, decision.bp):
+                      delivery.bp, retention.bp, review.bp, panel.bp, readaloud.bp, decision.bp,
+                      alerts.bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)
+    app.extensions[worker.JOBS] = (alert_service.escalate_due,)
     app.jinja_env.globals.update(may=policy.may, navigation=policy.navigation)
 
     @app.before_request

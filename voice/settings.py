@@ -82,6 +82,8 @@ def from_environment(instance_path: str) -> dict:
         "METRICS_ALLOW": tuple(ipaddress.ip_network(v.strip()) for v in os.environ.get(
             "VOICE_METRICS_ALLOW", "127.0.0.1,::1").split(",") if v.strip()),
         "METRICS_TOKEN": os.environ.get("VOICE_METRICS_TOKEN") or None,
+        # A safety alert nobody acknowledged after this many minutes goes to the org admins.
+        "ALERT_ESCALATE_MINUTES": int(os.environ.get("VOICE_ALERT_ESCALATE_MINUTES", 30)),
         "BABEL_DEFAULT_LOCALE": "en",
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session that holds it
     }

@@ -285,7 +285,8 @@ def consent_step(capture):
         return redirect(url_for("child.guardian", session_id=capture.id))
     if answer == "no":
         consent.record_consent(capture, g.user, agreed=False, given_how="tapped",
-                               interpreter_language=None, understood=None, present=None)
+                               interpreter_language=None, understood=None, present=None,
+                               limits_explained=True)
         return render_template("child/stop.html", capture=capture, declined=True,
                                back=url_for("child.consent_step", session_id=capture.id))
     days = capture.case.provider.retention_days
@@ -307,7 +308,8 @@ def guardian(capture):
     if form.validate_on_submit():
         consent.record_consent(capture, g.user, agreed=True, given_how=form.given_how.data,
                                interpreter_language=form.interpreter_language.data or None,
-                               understood=form.understood.data, present=form.present.data)
+                               understood=form.understood.data, present=form.present.data,
+                               limits_explained=True)
         session.pop(_agreed_key(capture), None)
         return redirect(url_for("child.start", session_id=capture.id))
     return render_template("child/guardian.html", capture=capture, form=form), \

@@ -8,3 +8,4 @@ from .review import *  # noqa: F401,F403
 from .panel import *  # noqa: F401,F403
 from .ratelimit import *  # noqa: F401,F403
 from .readaloud import *  # noqa: F401,F403
+from .alerts import *  # noqa: F401,F403

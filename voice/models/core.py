@@ -16,7 +16,7 @@ ICTG, ADVOCATE, PANEL_MEMBER, ORG_ADMIN, SERVICE_ADMIN = (
 ROLES = (ICTG, ADVOCATE, PANEL_MEMBER, ORG_ADMIN, SERVICE_ADMIN)
 ROLES_BY_KIND = {PROVIDER: (ICTG, ADVOCATE, ORG_ADMIN), PANEL: (PANEL_MEMBER, ORG_ADMIN)}
 
-AGE_BANDS = ("under-8", "8-11", "12-15", "16-17")
+AGE_BANDS = ("4-7", "8-11", "12-15", "16-17")
 
 
 class Organisation(Base):
@@ -45,6 +45,8 @@ class User(Base):
     active: Mapped[bool] = mapped_column(default=True)
     # May record read-aloud prompts and translate the panel's message (granted by an org admin).
     interpreter: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Set by the org admin: this person hears of every safety alert of the provider's cases.
+    safeguarding_lead: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=now)
 
     org: Mapped[Organisation | None] = relationship()

@@ -31,6 +31,8 @@ def _figure_text(figure, unit: str) -> str:
         return _("%(value)d%%", value=round(figure.value))
     if unit == "days":
         return _("%(value)s days", value=format_decimal(round(figure.value, 1)))
+    if unit == "minutes":
+        return _("%(value)s minutes", value=format_decimal(round(figure.value, 1)))
     return format_decimal(figure.value)
 
 
@@ -134,6 +136,6 @@ def chairs():
 @signed_in("panel.figures")
 def evaluation():
     table = service.figures(g.user)
-    return render_template("panel/evaluation.html", table=table, figures=service.FIGURES,
-                           labels=service.FIGURE_LABELS, units=service.FIGURE_UNITS,
+    return render_template("panel/evaluation.html", table=table,
+                           figures=service.figure_keys(g.user), labels=service.FIGURE_LABELS, units=service.FIGURE_UNITS,
                            fewer_than=service.FEWER_THAN)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit, db, events
+from ..alerts import service as alerts
 from ..cases.service import cipher
 from ..consent import service as consent
 from ..models import (PANEL, PANEL_MEMBER, PROVIDER, SERVICE_ADMIN, SHARE_PANEL, SHARE_WORDS,
@@ -264,16 +265,20 @@ def record_feedback(outcome: Outcome, user: User, how: str, note: str) -> None:
 
 # --- evaluation figures ----------------------------------------------------------------------
 
-FIGURES = ("sessions", "shared", "read_before", "feedback", "median_days")
+ALERT_FIGURES = ("alerts", "alert_minutes")
+FIGURES = ("sessions", "shared", "read_before", "feedback", "median_days") + ALERT_FIGURES
 FIGURE_LABELS = {
     "sessions": _l("Sessions held"),
     "shared": _l("Share of the child's answers shared with the panel"),
     "read_before": _l("Share of summaries read before the panel date"),
     "feedback": _l("Share of decisions with feedback relayed to the child"),
     "median_days": _l("Median days from session to panel"),
+    "alerts": _l("Safety alerts raised"),
+    "alert_minutes": _l("Median minutes to acknowledge a safety alert"),
 }
 FIGURE_UNITS = {"sessions": "count", "shared": "percent", "read_before": "percent",
-                "feedback": "percent", "median_days": "days"}
+                "feedback": "percent", "median_days": "days", "alerts": "count",
+                "alert_minutes": "minutes"}
 
 
 @dataclass
@@ -284,6 +289,16 @@ class Figure:
     @property
     def suppressed(self) -> bool:
         return self.children < FEWER_THAN
+
+
+def sees_alerts(user: User) -> bool:
+    """Safety alerts are counted for the provider and the service, never for a panel, which
+    hears only what the child shares."""
+    return user.role == SERVICE_ADMIN or (user.org is not None and user.org.kind == PROVIDER)
+
+
+def figure_keys(user: User) -> tuple[str, ...]:
+    return FIGURES if sees_alerts(user) else tuple(k for k in FIGURES if k not in ALERT_FIGURES)
 
 
 def _scope(user: User):
@@ -381,5 +396,10 @@ def figures(user: User, months: int = 12) -> list[tuple[str, dict[str, Figure]]]
         entry[2].add(case_id)
     for month, (told, total, children) in relayed.items():
         table[month]["feedback"] = Figure(100 * told / total, len(children))
+
+    # Safety alerts raised, and the median minutes to acknowledge one (by the month raised).
+    if sees_alerts(user):
+        for month, row in alerts.figures(scope).items():
+            table[month].update({key: Figure(*value) for key, value in row.items()})
 
     return sorted(table.items(), reverse=True)[:months]

@@ -14,8 +14,8 @@ from typing import Callable
 from flask_babel import lazy_gettext as _l
 
 from ..models import (ADVOCATE, ICTG, ORG_ADMIN, PANEL, PANEL_MEMBER, PROVIDER, SERVICE_ADMIN,
-                      AnswerVersion, CaptureSession, Case, Notification, Summary, User,
-                      WebhookEndpoint)
+                      AnswerVersion, CaptureSession, Case, Notification, SafetyAlert, Summary,
+                      User, WebhookEndpoint)
 
 
 def _org_kind(user: User) -> str | None:
@@ -36,6 +36,16 @@ def _provider_admin(user: User, case: Case) -> bool:
 
 def _team_or_admin(user: User, case: Case) -> bool:
     return case_team(user, case) or _provider_admin(user, case)
+
+
+def _safeguarding_lead(user: User, case: Case) -> bool:
+    return user.safeguarding_lead and user.org_id == case.provider_id
+
+
+def _alert_handler(user: User, alert: SafetyAlert) -> bool:
+    """Who is told of a safety alert and may act on it: the case's team, the provider's org
+    admins (it escalates to them) and its safeguarding leads. Never a panel."""
+    return _team_or_admin(user, alert.case) or _safeguarding_lead(user, alert.case)
 
 
 def _panel_member_of(user: User, panel_id: str) -> bool:
@@ -82,6 +92,9 @@ RULES: dict[type, dict[str, Callable]] = {
     User: {
         "person.manage": lambda u, person: u.role == ORG_ADMIN and u.org_id == person.org_id
         and u.id != person.id,
+        # Safeguarding leads hear of every safety alert of a provider's cases.
+        "person.safeguarding": lambda u, person: u.role == ORG_ADMIN and u.org_id == person.org_id
+        and u.id != person.id and _org_kind(u) == PROVIDER,
     },
     CaptureSession: {
         "session.read": lambda u, s: case_team(u, s.case),
@@ -105,6 +118,7 @@ RULES: dict[type, dict[str, Callable]] = {
     },
     # An endpoint belongs to one panel organisation: only its org admins may know it.
     WebhookEndpoint: {"endpoint.manage": lambda u, e: _panel_admin(u) and u.org_id == e.org_id},
+    SafetyAlert: {"alert.read": _alert_handler, "alert.acknowledge": _alert_handler},
     # A notice is its person's alone.
     Notification: {"notification.open": lambda u, notice: notice.user_id == u.id},
 }
@@ -112,10 +126,11 @@ KNOWING: dict[type, tuple[str, ...]] = {
     Case: ("case.meta",), User: ("person.manage",), CaptureSession: ("session.read",),
     AnswerVersion: ("answer.media",), Summary: ("summary.read",),
     WebhookEndpoint: ("endpoint.manage",), Notification: ("notification.open",),
+    SafetyAlert: ("alert.read",),
 }
 CASE_OF: dict[type, Callable] = {
     Case: lambda case: case, CaptureSession: lambda s: s.case, AnswerVersion: lambda v: v.case,
-    Summary: lambda s: s.case,
+    Summary: lambda s: s.case, SafetyAlert: lambda alert: alert.case,
 }
 
 # --- what a person may do that concerns no one record -----------------------------------------

@@ -9,7 +9,7 @@ import voice.models.base
 
 
 revision = '0007'
-down_revision = '0003'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
