@@ -20,6 +20,7 @@ from flask_wtf.csrf import generate_csrf
 from werkzeug.datastructures import ImmutableMultiDict
 
 FIELD = "csrf_token"
+HEADERS = ("HTTP_X_CSRFTOKEN", "HTTP_X_CSRF_TOKEN")  # Flask-WTF's WTF_CSRF_HEADERS, in the environ
 MASKED = "m."
 COMPRESSED_PAGES = {"child.step"}
 SMALLEST = 1024  # bytes: below this a page gains less than the header costs
@@ -63,6 +64,9 @@ def protect_forms(app: Flask) -> None:
     def _unmask_token():
         if request.method in ("GET", "HEAD", "OPTIONS") or request.endpoint == "static":
             return
+        for key in HEADERS:  # scripts send the token in a header (static/js/push.js)
+            if request.environ.get(key, "").startswith(MASKED):
+                request.environ[key] = unmask(request.environ[key])
         value = request.form.get(FIELD)
         if value is not None and value.startswith(MASKED):
             form = request.form.copy()

@@ -1,13 +1,13 @@
 """Names of the pictures on child pages, for screen readers, in the child's language.
 
 The pictures are Twemoji (CC BY 4.0, see static/ATTRIBUTION.md), built into
-static/build/pictograms/NAME.svg from static/pictograms.toml and, all together, into the sprite
-static/build/pictograms.svg that pages use (one request for every picture, cached a year); these
-are the same labels, written out here so that Babel extracts them for translation.
+static/build/pictograms/NAME.svg from static/pictograms.toml and into sprites that pages use (one
+request for all a page's pictures, cached a year: see `url`); these are the same labels, written
+out here so that Babel extracts them for translation.
 """
 from flask import g, url_for
-from markupsafe import Markup
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
 LABELS = {
     "happy": _l("Happy"),
