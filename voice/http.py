@@ -110,6 +110,7 @@ def init_app(app: Flask) -> None:
 def error_page(code: int, title=None, body=None):
     default_title, default_body = ERRORS.get(code, ERRORS[400 if code < 500 else 500])
     template = "child/error.html" if g.get("child_mode") else "error.html"
+    g.pop("picture_sprite", None)  # a step's sprite lacks the error page's picture
     return render_template(template, code=code, title=title or default_title,
                            body=body or default_body), code
 
