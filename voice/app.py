@@ -3,12 +3,11 @@ through the policy and the unit of work."""
 from __future__ import annotations
 
 from flask import Flask, abort, g, request
-from flask_wtf import CSRFProtect
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
-from . import (ROOT, admin, auth, cases, cli, db, health, http, i18n, keys, logs, metrics,
-               pages, policy, settings, subscribers)
+from . import (ROOT, admin, auth, cases, cli, compression, db, health, http, i18n, keys, logs,
+               metrics, pages, policy, settings, subscribers)
 from .alerts import routes as alerts
 from .alerts import service as alert_service
 from .auth import sessions
@@ -78,7 +77,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     # After the person and the child-mode lock are known, so that a refused form in a child's
     # hands gets the child's error page.
-    CSRFProtect(app)
+    compression.protect_forms(app)
 
     @app.after_request
     def _commit_and_cookie(response):

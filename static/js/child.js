@@ -147,7 +147,7 @@ function setUpRecorder(root) {
     button.setAttribute("aria-pressed", recording ? "true" : "false");
     label.textContent = recording ? data.labelStop
       : state === "recorded" ? data.labelAgain : data.labelStart;
-    picture.src = recording ? data.pictureStop : data.pictureStart;
+    picture.setAttribute("href", recording ? data.pictureStop : data.pictureStart);
   };
 
   const stopped = (blob, name) => {

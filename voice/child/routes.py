@@ -49,8 +49,8 @@ def prompt_audio(step, language: str) -> str | None:
 
 @bp.record_once
 def _setup(state):
-    state.app.jinja_env.globals.update(picture=pictograms.url, picture_label=pictograms.label,
-                                       read_aloud=read_aloud)
+    state.app.jinja_env.globals.update(picture=pictograms.show, picture_url=pictograms.url,
+                                       picture_label=pictograms.label, read_aloud=read_aloud)
 
 
 FORM_PICTURES = {"text": "keyboard", "voice": "microphone", "drawing": "draw", "photo": "camera"}
@@ -128,6 +128,7 @@ def step(capture, step_id):
     if index is None:
         abort(404)
     current = steps[index]
+    pictograms.for_step(capture.questionnaire_id, current.id)
     from_review = request.values.get("from") == "review"
     after = url_for("child.review", session_id=capture.id) if from_review else \
         _step_url(capture, index + 1)

@@ -12,7 +12,7 @@ from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case as when
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.exc import IntegrityError
 
@@ -138,6 +138,19 @@ def _date_key(panel_date: date | None):
     return (panel_date is None, panel_date or date.max)
 
 
+def _dates_between(low, high) -> list:
+    """SQL conditions for panel dates from `low` to `high` (date keys, None: no bound), both
+    included: the page's dates only, read through the panel-date index, however many cases."""
+    conditions = []
+    if low is not None:
+        no_date, low_date = low
+        conditions.append(Case.panel_date.is_(None) if no_date else
+                          or_(Case.panel_date.is_(None), Case.panel_date >= low_date))
+    if high is not None and not high[0]:
+        conditions.append(Case.panel_date <= high[1])
+    return conditions
+
+
 def agenda(user: User, page: int = 1) -> tuple[db.Page, list[AgendaDate]] | None:
     """A page of the panel's agenda by panel date: the newest version of each child's summary
     that has arrived (newest first within a date) and how many are still awaited for the dates
@@ -156,9 +169,7 @@ def agenda(user: User, page: int = 1) -> tuple[db.Page, list[AgendaDate]] | None
     query = (select(Summary.id).join(Case, Case.id == Summary.case_id)
              .where(Summary.panel_id == user.org_id, ~newer.exists(), Case.erased_at.is_(None))
              .order_by(panel_date.is_(None), panel_date, Summary.approved_at.desc(), Summary.id))
-    shown = db.page_of(query, page, total=select(func.count(func.distinct(Summary.case_id)))
-                       .join(Case, Case.id == Summary.case_id)
-                       .where(Summary.panel_id == user.org_id, Case.erased_at.is_(None)))
+    shown = db.page_counted(query, page)
     if shown is None:
         return None
     loaded = {row.id: row for row in session.scalars(select(Summary).options(
@@ -184,7 +195,9 @@ def agenda(user: User, page: int = 1) -> tuple[db.Page, list[AgendaDate]] | None
     high = _date_key(date_of(shown.following)) if shown.following is not None else None
     awaited = session.execute(select(Case.panel_date, func.count()).where(
         Case.panel_id == user.org_id, Case.erased_at.is_(None), Case.closed_at.is_(None),
-        Case.id.not_in(select(Summary.case_id).where(Summary.panel_id == user.org_id)))
+        *_dates_between(low, high),
+        ~select(Summary.id).where(Summary.case_id == Case.id,
+                                  Summary.panel_id == user.org_id).exists())
         .group_by(Case.panel_date))
     for awaited_date, count in awaited:
         key = _date_key(awaited_date)
