@@ -14,10 +14,10 @@ def record_ids(app, client, world):
     from voice import db
     from voice.delivery import push
     from voice.delivery import service as delivery
-    from voice.models import CaptureSession
+    from voice.models import CaptureSession, SafetyAlert
     from voice.offline import service as offline
 
-    from .test_review import approved
+    from .test_review import approved, child_session
 
     summaries, sessions, versions = [], [], []
     for key in ("p1", "p2"):
@@ -27,6 +27,12 @@ def record_ids(app, client, world):
         with app.app_context():
             sessions.append(db.session().scalar(select(CaptureSession.id).where(
                 CaptureSession.case_id == world.cases[key])))
+    alerts = []
+    for key in ("p1", "p2"):
+        child_session(app, world, key, answers=[("safe-home", "choice", ["no"], "private")])
+        with app.app_context():
+            alerts.append(db.session().scalar(select(SafetyAlert.id).where(
+                SafetyAlert.case_id == world.cases[key])))
     client.delete_cookie("voice", domain="localhost")
     with app.test_request_context():
         endpoints = [delivery.create_endpoint(world.orgs[n], "Records", "http://127.0.0.1:9/",
@@ -47,6 +53,12 @@ def record_ids(app, client, world):
         "endpoint_id": tuple(endpoints),
         "notification_id": tuple(notices),
         "upload_id": tuple(uploads),
+        "questionnaire_id": ("my-views-12-17", "my-views-12-17"),
+        "language": ("ps", "ps"),
+        "digest": ("0" * 64, "0" * 64),
+        "extension": ("wav", "wav"),
+        "name": ("0" * 64 + ".wav", "0" * 64 + ".wav"),
+        "alert_id": tuple(alerts),
     }
 
 

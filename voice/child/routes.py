@@ -3,16 +3,17 @@
 Every page here lives under /child/<session id>/ and is declared with `policy.child`: the device
 must be locked to exactly that session (after the ICTG handed it over), else the page does not
 exist. Consent comes first, then one step per screen, "This is what you told me", sharing item by
-item, stop, done, the neutral "hidden" screen, the picture credits, and leaving child mode (the
-PIN or the ICTG's password). This package uses the capture and consent services and their forms,
-never a staff page.
+item, stop, done, the neutral "hidden" screen, the picture credits, leaving child mode (the
+PIN or the ICTG's password), the read-aloud recordings, and "What the panel decided". This
+package uses the capture, consent, read-aloud and decision services and their forms, never a
+staff page.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from flask import (Blueprint, abort, current_app, g, redirect, render_template, request, session,
-                   url_for)
+from flask import (Blueprint, Response, abort, current_app, g, redirect, render_template, request,
+                   session, stream_with_context, url_for)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -23,9 +24,14 @@ from ..capture import pictures as pictograms
 from ..capture import service
 from ..consent import service as consent
 from ..consent.forms import details_form
+from ..decision import service as decision
+from ..readaloud import service as readaloud
+from ..readaloud.files import filename as recording_name
+from ..readaloud.files import recording_response
 from ..capture.files import media_response
 from ..models import SHARE_PRIVATE, AnswerVersion, CaptureSession
 from ..policy import child
+from ..ratelimit.pages import too_many
 
 bp = Blueprint("child", __name__, cli_group=None)
 
@@ -43,8 +49,8 @@ def prompt_audio(step, language: str) -> str | None:
 
 @bp.record_once
 def _setup(state):
-    state.app.jinja_env.globals.update(picture=pictograms.url, picture_label=pictograms.label,
-                                       prompt_audio=prompt_audio)
+    state.app.jinja_env.globals.update(picture=pictograms.show, picture_url=pictograms.url,
+                                       picture_label=pictograms.label, read_aloud=read_aloud)
 
 
 FORM_PICTURES = {"text": "keyboard", "voice": "microphone", "drawing": "draw", "photo": "camera"}
@@ -122,6 +128,7 @@ def step(capture, step_id):
     if index is None:
         abort(404)
     current = steps[index]
+    pictograms.for_step(capture.questionnaire_id, current.id)
     from_review = request.values.get("from") == "review"
     after = url_for("child.review", session_id=capture.id) if from_review else \
         _step_url(capture, index + 1)
@@ -226,6 +233,8 @@ def leave(capture):
     i18n.refresh()
     error = None
     if request.method == "POST":
+        if refused := too_many("pin", capture.id):
+            return refused
         outcome = service.unlock(capture, g.auth_session, request.form.get("secret", ""))
         if outcome == "ended":
             sessions.end_current()
@@ -259,7 +268,8 @@ def consent_step(capture):
         return redirect(url_for("child.guardian", session_id=capture.id))
     if answer == "no":
         consent.record_consent(capture, g.user, agreed=False, given_how="tapped",
-                               interpreter_language=None, understood=None, present=None)
+                               interpreter_language=None, understood=None, present=None,
+                               limits_explained=True)
         return render_template("child/stop.html", capture=capture, declined=True,
                                back=url_for("child.consent_step", session_id=capture.id))
     days = capture.case.provider.retention_days
@@ -281,7 +291,8 @@ def guardian(capture):
     if form.validate_on_submit():
         consent.record_consent(capture, g.user, agreed=True, given_how=form.given_how.data,
                                interpreter_language=form.interpreter_language.data or None,
-                               understood=form.understood.data, present=form.present.data)
+                               understood=form.understood.data, present=form.present.data,
+                               limits_explained=True)
         session.pop(_agreed_key(capture), None)
         return redirect(url_for("child.start", session_id=capture.id))
     return render_template("child/guardian.html", capture=capture, form=form), \
@@ -314,3 +325,84 @@ def share(capture):
                                     for item in items})
 
 
+# --- read aloud ---------------------------------------------------------------------------------
+
+def _recording_url(session_id: str, row) -> str:
+    return url_for("child.recording", session_id=session_id, name=recording_name(row))
+
+
+def read_aloud_urls(session_id: str, questionnaire_id: str, language: str) -> list[str]:
+    """Every checked recording of the questionnaire in this language, as this session's device
+    fetches them (for the offline cache)."""
+    questionnaire = readaloud.questionnaire(questionnaire_id)
+    if questionnaire is None:
+        return []
+    return [_recording_url(session_id, row)
+            for row in readaloud.checked(questionnaire, language).values()]
+
+
+def read_aloud(capture, step, with_options: bool) -> list[str]:
+    """What the read-aloud button plays for a step, in order: the checked recordings of its
+    prompt, hint and (when shown) option labels; else a recorded prompt shipped with the
+    questionnaire; else nothing (then the device's voice reads the words, if it has one)."""
+    found = readaloud.checked(service.questionnaire_of(capture), capture.language)
+    if f"{step.id}:prompt" in found:
+        keys = [f"{step.id}:prompt", f"{step.id}:hint"]
+        keys += [f"{step.id}:option:{option.id}" for option in step.options] if with_options \
+            else []
+        return [_recording_url(capture.id, found[key]) for key in keys if key in found]
+    shipped = prompt_audio(step, capture.language)
+    return [shipped] if shipped else []
+
+
+@bp.route("/child/<session_id>/read-aloud/<name>")
+@child("session.leave")
+def recording(capture, name):
+    digest, _dot, extension = name.partition(".")
+    return recording_response(digest, extension)
+
+
+# --- what the panel decided ------------------------------------------------------------------
+
+def _to_show(capture):
+    found = decision.to_show(capture)
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.route("/child/<session_id>/decision")
+@child("decision.show")
+def decision_page(capture):
+    _outcome, row = _to_show(capture)
+    audio = [url_for("child.decision_recording", session_id=capture.id)] \
+        if row.media_file_id else []
+    return render_template("child/decision.html", capture=capture, audio=audio,
+                           message=decision.read(capture.case, row))
+
+
+@bp.route("/child/<session_id>/decision/recording")
+@child("decision.show")
+def decision_recording(capture):
+    """The panel's message read aloud: the child's, so never cached."""
+    _outcome, row = _to_show(capture)
+    try:
+        chunks = decision.recording(capture.case, row)
+    except LookupError:
+        abort(404)
+    response = Response(stream_with_context(chunks), mimetype=row.media_type)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Length"] = str(row.media_bytes)
+    return response
+
+
+@bp.route("/child/<session_id>/decision/shown", methods=["GET", "POST"])
+@child("decision.show")
+def decision_shown(capture):
+    outcome, _row = _to_show(capture)
+    g.child_language = ""  # the guardian's screen is in the ICTG's language
+    i18n.refresh()
+    if request.method == "POST":
+        decision.record_shown(capture, outcome, g.user)
+        return redirect(url_for("child.leave", session_id=capture.id))
+    return render_template("child/decision_shown.html", capture=capture)
