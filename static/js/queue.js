@@ -9,7 +9,6 @@
 // acknowledged it. Recordings and pictures, sealed the same way, go up with tus (resumable).
 // Without this file the forms post as before. Server side: voice/sealing.py, voice/offline/.
 import { deleteDB, openDB } from "idb";
-import { Upload } from "tus-js-client";
 
 const root = document.querySelector("[data-queue]");
 const CHUNK_SIZE = 2 * 1024 * 1024;
@@ -101,7 +100,8 @@ export async function enqueue(kind, payload, file) {
 const headers = () => ({ "X-CSRFToken": root.dataset.csrf });
 const refusals = new Map();
 
-function upload(db, record) {
+async function upload(db, record) {
+  const { Upload } = await import(root.dataset.tusUrl);
   return new Promise((resolve, reject) => {
     const task = new Upload(new Blob([record.epk, record.sealed]), {
       endpoint: root.dataset.uploadsUrl,
