@@ -347,3 +347,28 @@ def test_a_consent_form_not_filled_in_shows_the_forms_own_errors(app, world, liv
     page.get_by_role("button", name="Save and give the device to the child").click()
     page.get_by_text("Select how the agreement was given").first.wait_for()
     assert _received(app, session_id) == []
+
+
+def _alerts(app, session_id):
+    with app.app_context():
+        return db.session().scalar(text(
+            "SELECT count(*) FROM safety_alert a JOIN capture_answer_version v ON v.id = a.version_id "
+            "JOIN capture_answer n ON n.id = v.answer_id WHERE n.session_id = :s"), {"s": session_id})
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_safety_answer_saved_offline_raises_the_alert_when_it_arrives(app, world, live_server, page):
+    base = live_server.url
+    session_id = _child_with_consent(app, world, page, base)
+    page.goto(f"{base}/child/{session_id}/step/safe-home")
+    page.context.set_offline(True)
+    page.get_by_label("No", exact=True).check()
+    _next(page)
+    page.get_by_text("Saved on this phone. It will be sent when there is internet.").wait_for()
+    assert _alerts(app, session_id) == 0  # nothing has left the phone yet
+    page.context.set_offline(False)
+    for _ in range(100):
+        if _alerts(app, session_id):
+            break
+        page.wait_for_timeout(100)
+    assert _alerts(app, session_id) == 1
