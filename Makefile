@@ -26,9 +26,11 @@ $(STAMPS)/installed: pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,assets]'
 	@touch $@
 
-# Debian's Chromium and PostgreSQL for the browser and database tests, when missing.
+# Debian's Chromium and PostgreSQL for the browser and database tests, and h2load (the load
+# generator of `make bench`), when missing.
 system-deps:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
+	@command -v h2load >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq nghttp2-client; }
 	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
 		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql; }
 
@@ -59,7 +61,7 @@ migration: install
 audit: install assets compile-translations
 	$(BIN)/python -m accessibility.lighthouse
 
-bench: install assets compile-translations
+bench: install system-deps assets compile-translations
 	$(BIN)/python -m bench
 
 clean:

@@ -35,10 +35,11 @@ CHILD_STEP = "feel-today"
 LANGUAGE_NAMES = {"ar": "Arabic", "en": "English", "ti": "Tigrinya"}
 
 
-def demo_app(folder: Path, languages=(CHILD_LANGUAGE,)):
+def demo_app(folder: Path, languages=(CHILD_LANGUAGE,), database_url: str | None = None):
     """The service with the demo data, and the pages to open with their cookies: a child's step
     for each language (the ICTG's device handed to a child, locked to a session in that language,
-    after consent), then a staff page (the demo ICTG's view of the case)."""
+    after consent), then a staff page (the demo ICTG's view of the case). The database is a
+    SQLite file in folder unless database_url names another."""
     from flask import g
     from sqlalchemy import select
 
@@ -50,7 +51,7 @@ def demo_app(folder: Path, languages=(CHILD_LANGUAGE,)):
     from voice.models import ICTG, AuthSession, Base, Case
 
     app = create_app({
-        "DATABASE_URL": f"sqlite:///{folder / 'voice.sqlite3'}",
+        "DATABASE_URL": database_url or f"sqlite:///{folder / 'voice.sqlite3'}",
         "INSTANCE_PATH": str(folder / "instance"), "MEDIA_PATH": str(folder / "media"),
         "SECRET_KEY": base64.b64encode(os.urandom(32)).decode(),
         "KEY_ENCRYPTION_KEY": base64.b64encode(os.urandom(32)).decode(),

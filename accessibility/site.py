@@ -26,11 +26,14 @@ from voice.auth import passwords, sessions
 from voice.auth import service as auth_service
 from voice.capture import media as capture_media
 from voice.capture import service as capture
+from voice.cases import service as cases
 from voice.consent import service as consent
+from voice.decision import service as decision
 from voice.delivery import service as delivery
-from voice.models import (AuthSession, CaptureSession, Case, Notification, Organisation, Summary,
-                          User)
+from voice.models import (AuthSession, CaptureSession, Case, Notification, Organisation,
+                          SafetyAlert, Summary, User)
 from voice.panel import service as panel
+from voice.readaloud import service as readaloud
 from voice.summary import door
 
 # --- the table -------------------------------------------------------------------------------
@@ -50,7 +53,7 @@ ROLES = {
     "capture.media_file": "ictg.p1", "review.summary": "panel_member.n1",
     "review.print_layout": "panel_member.n1", "review.summary_json": "panel_member.n1",
     "review.media": "panel_member.n1", "panel.outcome": "panel_member.n1",
-    "admin.person": "org_admin.p1", "delivery.endpoint": "org_admin.n1",
+    "admin.person": "org_admin.p1", "delivery.endpoint": "org_admin.n1", "alerts.show": "ictg.p1",
     "delivery.open_notification": "ictg.p1",
     # Signed in, but only a panel's administrator has these pages.
     "panel.chairs": "org_admin.n1", "delivery.endpoints": "org_admin.n1",
@@ -59,6 +62,10 @@ ROLES = {
     "auth.code": "pending", "auth.enrol": "enrolling",
     # Child mode: the device of a session before consent, and of a finished one.
     "child.consent_step": "fresh", "child.guardian": "fresh", "child.done": "finished",
+    # The panel's message: translated by the advocate, shown on a finished session's device.
+    "decision.translate": "advocate.p1",
+    "child.decision_page": "finished", "child.decision_shown": "finished",
+    "child.decision_recording": "finished",
 }
 # The person for a role named by a `signed_in(...)` declaration.
 # Who opens a page declared with a capability (voice/policy/rules.py CAPABILITIES).
@@ -67,22 +74,31 @@ PERSON_FOR_CAPABILITY = {
     "people.manage": "org_admin.p1", "org.audit": "org_admin.p1",
     "retention.settings": "org_admin.p1", "endpoints.manage": "org_admin.n1",
     "panel.agenda": "panel_member.n1", "panel.figures": "org_admin.p1",
-    "panel.chairs": "org_admin.n1"}
+    "panel.chairs": "org_admin.n1", "readaloud.record": "advocate.p1"}
 SIGNED_IN = "ictg.p1"  # for pages any signed-in person has
 
 # How to fill each URL variable: the name of a record that `build` makes (Site.ids).
 VARIABLES = {"case_id": "case", "session_id": "session", "version_id": "version",
              "summary_id": "summary", "endpoint_id": "endpoint", "user_id": "person",
-             "notification_id": "notification", "token": "invitation"}
+             "notification_id": "notification", "token": "invitation",
+             "questionnaire_id": "questionnaire", "language": "readaloud_language",
+             "digest": "recording_digest", "extension": "recording_extension",
+             "alert_id": "alert"}
 # In child mode: the device's own session, a drawing of that session, and a step of each kind.
-CHILD_VARIABLES = {"session_id": "session", "version_id": "version", "step_id": "step"}
+CHILD_VARIABLES = {"session_id": "session", "version_id": "version", "step_id": "step",
+                   "name": "recording"}
 STEPS = ("welcome", "feel-today", "going-well", "feel-more", "enjoy", "matters-photo", "hopes",
          "safe-drawing")
+# "My feelings" (ages 4 to 7), each step opened on the device of a session of that questionnaire
+# ("young"), an open step in each of its ways.
+YOUNG_QUESTIONNAIRE = "my-feelings-4-7"
+YOUNG_STEPS = ("welcome", "feel-today", "safe-home", "like", "happy-drawing", "people",
+               "people?form=voice", "people?form=drawing", "tell", "thank-you")
 # Query strings a page cannot do without.
 QUERIES = {"review.media": "media_query"}
 
 # Child pages that speak the ICTG's language, not the child's.
-GUARDIAN_PAGES = {"child.guardian", "child.leave"}
+GUARDIAN_PAGES = {"child.guardian", "child.leave", "child.decision_shown"}
 
 
 @dataclass(frozen=True)
@@ -111,7 +127,8 @@ CHILD_EXTRAS = [
           status=400, child=True),
     Visit("", "active", "/child/{session}/step/no-such-step", "page not found", status=404,
           child=True),
-]
+] + [Visit("child.step", "young", "/child/{session}/step/" + step, f"my feelings, step {step}",
+           child=True) for step in YOUNG_STEPS]
 
 
 class Unreachable(AssertionError):
@@ -240,6 +257,24 @@ def _fresh_session(app, world: World, language: str) -> dict:
         return {"session": sitting.id}
 
 
+def _young_session(app, world: World, language: str) -> dict:
+    """A session of "My feelings" for a child of 4 to 7, with consent and one answer."""
+    with app.test_request_context():
+        session = db.session()
+        ictg = session.get(User, world.people["ictg.p1"].id)
+        _as(ictg)
+        case = cases.create(session.get(Organisation, world.orgs["p1"]),
+                            session.get(Organisation, world.orgs["n1"]), "Young child", "4-7",
+                            [language], ictg, None, None)
+        questionnaire = capture.questionnaires()[YOUNG_QUESTIONNAIRE]
+        sitting = capture.start(case, ictg, questionnaire, language, "ICTG", None)
+        consent.record_consent(sitting, ictg, True, "tapped", None, "yes", "ICTG",
+                               limits_explained=True)
+        capture.save(sitting, questionnaire.step("feel-today"), "feelings", ["happy"])
+        session.commit()
+        return {"session": sitting.id}
+
+
 def _finished_session(app, world: World, language: str) -> dict:
     child_session(app, world, "p1", language, answers=[("enjoy", "text", "Football", "panel")])
     with app.app_context():
@@ -247,6 +282,34 @@ def _finished_session(app, world: World, language: str) -> dict:
             CaptureSession.language == language, CaptureSession.finished_at.is_not(None))
             .order_by(CaptureSession.started_at.desc()).limit(1))
         return {"session": newest.id}
+
+
+def _read_aloud(app, world: World, languages) -> dict:
+    """The advocate is an interpreter: a checked recording of the first prompt in Pashto, and
+    the panel's message translated (and read aloud) in each language of the walk's devices."""
+    with app.test_request_context():
+        session = db.session()
+        advocate = session.get(User, world.people["advocate.p1"].id)
+        ictg = session.get(User, world.people["ictg.p1"].id)
+        advocate.interpreter = True
+        _as(advocate)
+        questionnaire = capture.questionnaires()[QUESTIONNAIRE]
+        part = readaloud.parts(questionnaire)[0]
+        row = readaloud.save(questionnaire, "ps", part, io.BytesIO(wav(1)), advocate)
+        readaloud.check(row, ictg)
+        case = session.get(Case, world.cases["p1"])
+        outcome = panel.awaiting_feedback(case)
+        for language in languages:
+            spoken = readaloud.clean(io.BytesIO(wav(1)))
+            try:
+                decision.save(case, outcome, language, "Your message from the panel.",
+                              "interpreter", advocate, spoken)
+            finally:
+                spoken.discard()
+        session.commit()
+        name = f"{row.digest}.wav"
+    return {"questionnaire": QUESTIONNAIRE, "readaloud_language": "ps", "recording": name,
+            "recording_digest": name.split(".")[0], "recording_extension": "wav"}
 
 
 def device(app, world: World, capture_id: str) -> str:
@@ -314,11 +377,18 @@ def build(app, child_languages) -> Site:
                "notification": notification.id, "invitation": invitation,
                "media_query": media_query}
         enrolling = newcomer.id
+    ids.update(_read_aloud(app, world, child_languages))
+    # A safety alert: the child of p1 said "No" to feeling safe, and kept it private.
+    child_session(app, world, "p1", "so", answers=[("safe-home", "choice", ["no"], "private")])
+    with app.app_context():
+        ids["alert"] = db.session().scalar(select(SafetyAlert.id))
     devices = {}
     for language in child_languages:
         sessions_ = {"fresh": _fresh_session(app, world, language),
                      "active": _active_session(app, world, language),
-                     "finished": _finished_session(app, world, language)}
-        devices[language] = {key: (device(app, world, values["session"]), values)
+                     "finished": _finished_session(app, world, language),
+                     "young": _young_session(app, world, language)}
+        devices[language] = {key: (device(app, world, values["session"]),
+                                   {**values, "recording": ids["recording"]})
                              for key, values in sessions_.items()}
     return Site(world, ids, enrolling, devices)

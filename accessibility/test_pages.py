@@ -147,6 +147,19 @@ def test_every_page_passes_the_audit(audited, language):
     assert report == [], "\n".join(report)
 
 
+def test_my_feelings_and_the_safety_alert_pass_the_audit(audited, language):
+    """The pages of issue 17 alone (the full walk above opens them too): "My feelings" for ages
+    4 to 7 in the child languages, and the safety alert's page in the staff walks."""
+    staff, child, problems = all_visits(audited.app, audited.site.ids)
+    assert problems == []
+    visits = [v for v in child if v.who == "young" and language in CHILD]
+    visits += [v for v in staff if v.endpoint == "alerts.show" and language in STAFF]
+    outcomes = _walk(audited, language, visits)
+    assert sum(1 for o in outcomes if o.kind == "page") == len(visits)
+    report = [f"[{language}] {o.visit.name} {o.url}: {p}" for o in outcomes for p in o.problems]
+    assert report == [], "\n".join(report)
+
+
 def test_screenshots_of_a_child_step(audited):
     """A child step at 360 x 740 in Arabic, Tigrinya and Vietnamese, for reviewers and
     translators (see README.md); each passes the audit, and Tigrinya's Ge'ez font is loaded."""

@@ -23,6 +23,9 @@ It writes:
                             every hashed file to precache (workbox-build injectManifest)
   govuk-assets/images/      only the images staff.css refers to (none today)
   pictograms/NAME.svg       the pictures named in static/pictograms.toml
+  pictograms.svg            all of them as <symbol id="NAME"> in one sprite (child
+                            pages: <svg><use href="pictograms.HASH.svg#NAME">)
+  pictograms/steps/Q/S.svg  a sprite of only what step S of questionnaire Q shows
   fonts/                    Noto Sans Ethiopic + Noto Naskh Arabic WOFF2
                             (script subset only) and ethiopic.css / arabic.css;
                             LANG.css and LANG-WEIGHT.woff2: subsets to a
@@ -106,6 +109,12 @@ REQUIRED_PICTOGRAMS = {
     "hide", "play", "back", "forward", "sun", "tree", "book", "ball", "food",
     "doctor", "phone", "lock", "share",
 }
+
+# Pictures on every step page besides the step's own (templates/child/step.html, base.html and
+# _macros.html; FORM_PICTURES in voice/child/routes.py): each step's sprite has them too.
+STEP_PAGE_PICTURES = {"hide", "stop", "back", "forward", "play", "keyboard", "microphone", "draw",
+                      "camera", "record", "stop_recording", "eraser", "undo", "clear"}
+QUESTIONNAIRES = ROOT / "voice" / "capture" / "questionnaires"
 
 PICTOGRAM_BUDGET = 300 * 1024  # bytes; a warning, not an error
 PICTURE_BUDGET = 4 * 1024  # bytes, each picture after SVGO: an error
@@ -425,7 +434,46 @@ def build_pictograms(out: Path) -> dict:
     if total > PICTOGRAM_BUDGET:
         print(f"build_assets: warning: pictograms total {kb(total)} (budget {kb(PICTOGRAM_BUDGET)})",
               file=sys.stderr)
-    return {"count": len(index), "bytes": total, "index": index}
+    sprite = build_sprite(dest, sorted(sizes), out / "pictograms.svg")
+    build_step_sprites(dest)
+    return {"count": len(index), "bytes": total, "index": index, "sprite": sprite}
+
+
+SVG_ROOT = re.compile(r"^\s*<svg\b([^>]*)>(.*)</svg>\s*$", re.S)
+VIEWBOX = re.compile(r'\bviewBox="([^"]+)"')
+
+
+def build_sprite(folder: Path, names: list[str], dest: Path) -> int:
+    """One file of these pictures, each a <symbol id="NAME">: a page of many pictures costs one
+    request (cached a year), not one each. Ids inside a picture get its name as a prefix."""
+    symbols = []
+    for name in names:
+        path = folder / f"{name}.svg"
+        if not path.is_file():
+            fail(f"{dest.name}: no pictogram {name!r} in static/pictograms.toml")
+        match = SVG_ROOT.match(path.read_text(encoding="utf-8"))
+        view_box = VIEWBOX.search(match.group(1)) if match else None
+        if not view_box:
+            fail(f"pictograms/{path.name}: no <svg viewBox=...> root after SVGO")
+        body = re.sub(r'\bid="([^"]+)"', rf'id="{name}-\1"', match.group(2))
+        body = re.sub(r"(url\(|href=\")#", rf"\g<1>#{name}-", body)
+        symbols.append(f'<symbol id="{name}" viewBox="{view_box.group(1)}">{body}</symbol>')
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text('<svg xmlns="http://www.w3.org/2000/svg">' + "".join(symbols) + "</svg>\n",
+                    encoding="utf-8")
+    return dest.stat().st_size
+
+
+def build_step_sprites(folder: Path) -> None:
+    """pictograms/steps/QUESTIONNAIRE/STEP.svg: what one step page shows, a few KB, where the
+    sprite of every picture is about 14 KB compressed."""
+    for path in sorted(QUESTIONNAIRES.glob("*.toml")):
+        questionnaire = tomllib.loads(path.read_text(encoding="utf-8"))
+        for step in questionnaire["steps"]:
+            names = STEP_PAGE_PICTURES | {step.get("picture")} | {
+                option.get("picture") for option in step.get("options", [])}
+            build_sprite(folder, sorted(names - {None}),
+                         folder / "steps" / questionnaire["id"] / f"{step['id']}.svg")
 
 
 def optimise_svgs(folder: Path) -> None:
@@ -711,7 +759,8 @@ def main() -> int:
         + ", ".join(f"{name} {kb(size)}" for name, size in js.items()) + ", "
         f"{compressed} compressed copies, {len(icons)} icons, service worker precaching "
         f"{precache['count']} files ({kb(precache['size'])}), "
-        f"{pictograms['count']} pictograms {kb(pictograms['bytes'])}, "
+        f"{pictograms['count']} pictograms {kb(pictograms['bytes'])} "
+        f"(sprite {kb(pictograms['sprite'])}), "
         f"fonts: {', '.join(font_parts)}, govuk images {len(staff['images'])}, "
         f"licences {len(licences)}"
     )

@@ -99,7 +99,7 @@ def test_child_journey_in_arabic_with_every_kind_of_answer(app, world, live_serv
         _check(page)
         step = page.url.rsplit("/", 1)[-1].split("?")[0]
         seen.append(step)
-        assert page.locator(".child-progress__text").inner_text().endswith(t("%(number)d of %(total)d", number=1, total=17).split("1", 1)[1])
+        assert page.locator(".child-progress__text").inner_text().endswith(t("%(number)d of %(total)d", number=1, total=18).split("1", 1)[1])
         if step == "feel-today":
             page.get_by_label(t("Calm")).click()
             page.get_by_label(t("Hopeful")).click()
@@ -157,7 +157,7 @@ def test_child_journey_in_arabic_with_every_kind_of_answer(app, world, live_serv
             else:
                 page.get_by_role("link", name=t("Skip"), exact=True).click()
         assert "child-error" not in page.content(), step
-    assert len(seen) == 17
+    assert len(seen) == 18
 
     # "This is what you told me": every answer, changeable.
     _check(page)
@@ -214,6 +214,15 @@ def _tab_to(page, locator, limit=120):
     raise AssertionError(f"could not reach {locator} by keyboard")
 
 
+def _record_by_keyboard(page):
+    """Start and stop the recorder with the keyboard (the fake microphone), until it plays."""
+    _tab_to(page, page.get_by_role("button", name="Start recording"))
+    page.keyboard.press("Space")
+    page.wait_for_function("document.querySelector('[data-timer]').textContent !== '0:00'")
+    page.keyboard.press("Space")
+    page.locator("[data-playback]").wait_for(state="visible")
+
+
 def _choose_radio(page, radio):
     """Tab into the radio group, then move with the arrow keys to the radio wanted."""
     handle = radio.element_handle()
@@ -259,11 +268,7 @@ def test_same_journey_by_keyboard_at_320px_and_axe_in_english_and_tigrinya(app, 
             _tab_to(page, page.get_by_label("Okay"))
             page.keyboard.press("Space")
         elif step == "feel-more":
-            _tab_to(page, page.get_by_role("button", name="Start recording"))
-            page.keyboard.press("Space")
-            page.wait_for_function("document.querySelector('[data-timer]').textContent !== '0:00'")
-            page.keyboard.press("Space")
-            page.locator("[data-playback]").wait_for(state="visible")
+            _record_by_keyboard(page)
         elif step == "enjoy":
             # Near the most, a counter shows how much is written; over it, it says so.
             counter = page.locator("#text-count")

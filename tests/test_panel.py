@@ -181,11 +181,11 @@ def test_evaluation_figures_hide_small_numbers_and_no_child(app, client, world):
         assert row, page
         return re.findall(r"<td[^>]*>([^<]*)</td>", row.group(1))
     # This month: 6 sessions of 5 children; 12 of their 18 answers shared.
-    assert cells(today) == ["6", "67%", "No data", "No data", "No data"]
+    assert cells(today) == ["6", "67%", "No data", "No data", "No data", "No data", "No data"]
     # The panel's month: one child's summary read (fewer than 5 children); the median days
     # from the last session to the panel of five children.
     assert cells(panel_date) == ["No data", "No data", "not shown: fewer than 5 cases", "No data",
-                                 f"{(panel_date - today).days} days"]
+                                 f"{(panel_date - today).days} days", "No data", "No data"]
     assert "<svg" in page and 'role="img"' in page
     assert ">not shown: fewer than 5 cases</text>" in page  # in the chart too
     # No child-level data: no names, no case ids, no links to cases or summaries.

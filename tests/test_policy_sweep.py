@@ -14,9 +14,10 @@ def record_ids(app, client, world):
     from voice import db
     from voice.delivery import push
     from voice.delivery import service as delivery
-    from voice.models import CaptureSession
+    from voice.models import CaptureSession, SafetyAlert
+    from voice.offline import service as offline
 
-    from .test_review import approved
+    from .test_review import approved, child_session
 
     summaries, sessions, versions = [], [], []
     for key in ("p1", "p2"):
@@ -26,12 +27,20 @@ def record_ids(app, client, world):
         with app.app_context():
             sessions.append(db.session().scalar(select(CaptureSession.id).where(
                 CaptureSession.case_id == world.cases[key])))
+    alerts = []
+    for key in ("p1", "p2"):
+        child_session(app, world, key, answers=[("safe-home", "choice", ["no"], "private")])
+        with app.app_context():
+            alerts.append(db.session().scalar(select(SafetyAlert.id).where(
+                SafetyAlert.case_id == world.cases[key])))
     client.delete_cookie("voice", domain="localhost")
     with app.test_request_context():
         endpoints = [delivery.create_endpoint(world.orgs[n], "Records", "http://127.0.0.1:9/",
                                               ["summary.submitted"])[0].id for n in ("n1", "n2")]
         notices = [push.notify([world.people[f"ictg.{k}"].id], "feedback_arrived")[0].id
                    for k in ("p1", "p2")]
+        uploads = [offline.create_upload(db.session().get(CaptureSession, s), f"item-{s}", "voice",
+                                         10).id for s in sessions]
         db.session().commit()
     return {
         "case_id": (world.cases["p1"], world.cases["p2"]),
@@ -43,6 +52,13 @@ def record_ids(app, client, world):
         "summary_id": tuple(summaries),
         "endpoint_id": tuple(endpoints),
         "notification_id": tuple(notices),
+        "upload_id": tuple(uploads),
+        "questionnaire_id": ("my-views-12-17", "my-views-12-17"),
+        "language": ("ps", "ps"),
+        "digest": ("0" * 64, "0" * 64),
+        "extension": ("wav", "wav"),
+        "name": ("0" * 64 + ".wav", "0" * 64 + ".wav"),
+        "alert_id": tuple(alerts),
     }
 
 
@@ -97,7 +113,7 @@ def _url(rule, values):
 def _request(client, method, url, token):
     if method == "GET":
         return client.get(url)
-    return client.post(url, data={"csrf_token": token})
+    return client.open(url, method=method, data={"csrf_token": token})
 
 
 @pytest.mark.parametrize("who", PEOPLE + [None])

@@ -29,6 +29,9 @@ SHIPPED = {
     "my-views-8-11": DEFAULT_FOLDER / "my-views-8-11.toml",
     "my-views-12-17": DEFAULT_FOLDER / "my-views-12-17.toml",
 }
+# "My feelings" for the youngest (4 to 7): its own, shorter shape.
+YOUNGEST = {"my-feelings-4-7": DEFAULT_FOLDER / "my-feelings-4-7.toml"}
+EVERY = {**SHIPPED, **YOUNGEST}
 
 # The pictogram names the design provides; the module constant must match.
 EXPECTED_PICTOGRAMS = {
@@ -37,7 +40,7 @@ EXPECTED_PICTOGRAMS = {
     "people", "home", "school", "safe", "help", "panel", "speak", "heart",
     "question", "pencil", "camera", "microphone", "keyboard", "tick", "stop",
     "hide", "play", "back", "forward", "sun", "tree", "book", "ball", "food",
-    "doctor", "phone", "lock", "share",
+    "doctor", "phone", "lock", "share", "no",
 }
 
 
@@ -63,13 +66,44 @@ def texts(questionnaire: Questionnaire) -> list[tuple[str, str]]:
 
 
 def test_shipped_questionnaires_load(shipped):
-    assert set(shipped) == set(SHIPPED)
-    for qid, path in SHIPPED.items():
+    assert set(shipped) == set(EVERY)
+    for qid, path in EVERY.items():
         assert load_file(path) == shipped[qid]
-        assert shipped[qid].title == "My views"
+        assert shipped[qid].title == ("My feelings" if qid in YOUNGEST else "My views")
         assert shipped[qid].version >= 1
     assert shipped["my-views-8-11"].age_bands == ("8-11",)
     assert shipped["my-views-12-17"].age_bands == ("12-15", "16-17")
+    assert shipped["my-feelings-4-7"].age_bands == ("4-7",)
+
+
+@pytest.mark.parametrize("qid", sorted(EVERY))
+def test_every_questionnaire_asks_whether_the_child_feels_safe(shipped, qid):
+    step = shipped[qid].step("safe-home")
+    assert step.kind == "choice" and not step.multiple
+    assert step.prompt == "Do you feel safe where you live now?"
+    assert [(o.label, o.safety_signal) for o in step.options] == [
+        ("Yes", False), ("No", True), ("Not sure", True)]
+    assert step.signals(["yes"]) == [] and step.signals(["no"]) == ["no"]
+    # Nowhere else is an option a safety signal.
+    assert [s.id for s in shipped[qid].steps if any(o.safety_signal for o in s.options)] == \
+        ["safe-home"]
+
+
+NO_TYPING = {"info", "feelings", "choice", "voice", "drawing"}
+
+
+def test_the_youngest_answer_by_tapping_drawing_or_speaking(shipped):
+    q = shipped["my-feelings-4-7"]
+    assert len(q.steps) <= 8
+    for step in q.steps:
+        assert step.kind in NO_TYPING or (step.kind == "open"
+                                          and set(step.accept) <= {"voice", "drawing"}), step.id
+        assert "text" not in step.accept and "photo" not in step.accept, step.id
+        # Read aloud in one breath: a short prompt, no hint to read out as well.
+        assert len(step.prompt.split()) <= 8 and len(step.prompt) <= 50, step.prompt
+        assert step.hint is None, step.id
+        # Every option is a picture to tap.
+        assert all(option.picture for option in step.options), step.id
 
 
 @pytest.mark.parametrize("qid", sorted(SHIPPED))
@@ -104,7 +138,7 @@ def test_shipped_themes_in_order(shipped, qid):
     assert "photo" not in q.step("people").accept
 
 
-@pytest.mark.parametrize("qid", sorted(SHIPPED))
+@pytest.mark.parametrize("qid", sorted(EVERY))
 def test_shipped_steps_are_skippable_except_info(shipped, qid):
     for step in shipped[qid].steps:
         assert step.skippable == (step.kind != "info")
@@ -114,10 +148,10 @@ def test_pictogram_constant_is_the_design_list():
     assert set(PICTOGRAMS) == EXPECTED_PICTOGRAMS
 
 
-@pytest.mark.parametrize("qid", sorted(SHIPPED))
+@pytest.mark.parametrize("qid", sorted(EVERY))
 def test_shipped_pictograms_exist(qid):
     # Read the raw TOML so this does not rely on the loader's own check.
-    data = tomllib.loads(SHIPPED[qid].read_text(encoding="utf-8"))
+    data = tomllib.loads(EVERY[qid].read_text(encoding="utf-8"))
     used = set()
     for step in data["steps"]:
         if "picture" in step:
@@ -133,10 +167,10 @@ def test_for_age_band(shipped):
     assert [q.id for q in for_age_band(shipped, "8-11")] == ["my-views-8-11"]
     assert [q.id for q in for_age_band(shipped, "12-15")] == ["my-views-12-17"]
     assert [q.id for q in for_age_band(shipped, "16-17")] == ["my-views-12-17"]
-    assert for_age_band(shipped, "under-8") == []
+    assert [q.id for q in for_age_band(shipped, "4-7")] == ["my-feelings-4-7"]
     # Also takes a plain iterable of questionnaires.
     assert [q.id for q in for_age_band(list(shipped.values()), "8-11")] == ["my-views-8-11"]
-    assert set(AGE_BANDS) == {"under-8", "8-11", "12-15", "16-17"}
+    assert set(AGE_BANDS) == {"4-7", "8-11", "12-15", "16-17"}
     with pytest.raises(ValueError, match="adult"):
         for_age_band(shipped, "adult")
 
@@ -157,7 +191,7 @@ PRESSING = [
 ]
 
 
-@pytest.mark.parametrize("qid", sorted(SHIPPED))
+@pytest.mark.parametrize("qid", sorted(EVERY))
 def test_no_leading_or_pressing_words(shipped, qid):
     found = []
     for where, text in texts(shipped[qid]):
@@ -167,7 +201,7 @@ def test_no_leading_or_pressing_words(shipped, qid):
     assert not found, "\n".join(found)
 
 
-@pytest.mark.parametrize("qid", sorted(SHIPPED))
+@pytest.mark.parametrize("qid", sorted(EVERY))
 def test_shipped_texts_are_short(shipped, qid):
     limit = 120 if qid == "my-views-12-17" else 110
     for where, text in texts(shipped[qid]):
@@ -232,6 +266,14 @@ BROKEN = [
      HEADER + HELLO + '[[steps]]\nid = "pick"\nkind = "choice"\nprompt = "Pick."\n'
      'options = [ { id = "a" } ]\n',
      ['step 2 "pick", option 1 "a"', "missing key 'label'"]),
+    ("safety-signal-on-feelings",
+     HEADER + HELLO + '[[steps]]\nid = "feel"\nkind = "feelings"\nprompt = "How?"\n'
+     'options = [ { id = "sad", label = "Sad", picture = "sad", safety_signal = true } ]\n',
+     ['step 2 "feel", option 1 "sad"', "safety_signal is only for options of choice steps"]),
+    ("safety-signal-not-a-flag",
+     HEADER + HELLO + '[[steps]]\nid = "safe"\nkind = "choice"\nprompt = "Safe?"\n'
+     'options = [ { id = "no", label = "No", safety_signal = "yes" } ]\n',
+     ['step 2 "safe", option 1 "no"', "safety_signal must be true or false, not 'yes'"]),
     ("unknown-age-band",
      HEADER.replace('["8-11"]', '["8-11", "adult"]') + HELLO,
      ["unknown age band 'adult'"]),
@@ -410,9 +452,9 @@ def test_defaults(tmp_path):
 # Babel extractor
 
 
-@pytest.mark.parametrize("qid", sorted(SHIPPED))
+@pytest.mark.parametrize("qid", sorted(EVERY))
 def test_extractor_yields_every_string_with_comment(shipped, qid):
-    path = SHIPPED[qid]
+    path = EVERY[qid]
     lines = path.read_text(encoding="utf-8").splitlines()
     with path.open("rb") as fileobj:
         results = list(extract_toml(fileobj, ["_", "gettext"], [], {}))

@@ -8,12 +8,14 @@ import re
 from pathlib import Path
 
 import brotli
+import pytest
 from flask import g
 
 from accessibility.site import device
 from bench.weights import visit
 from voice import db
 from voice.capture import service as capture
+from voice.capture.service import answer_forms, questionnaires
 from voice.consent import service as consent
 from voice.models import Case, User
 
@@ -22,6 +24,7 @@ from .test_review import QUESTIONNAIRE
 
 STATIC_URL = re.compile(r"""(?:href|src)="(/static/[^"]+)\"""")
 HASHED = re.compile(r"\.[0-9a-f]{12}\.[a-z0-9]+$")
+USE = re.compile(r'<use href="([^"#]+)#([a-z_]+)"')
 IMMUTABLE = "public, max-age=31536000, immutable"
 
 
@@ -49,7 +52,7 @@ def test_pages_link_static_files_by_hashed_name_kept_a_year_and_compressed(app, 
     child = app.test_client()
     child.set_cookie("voice", token, domain="localhost")
     child_page = child.get(step).text
-    linked = set(STATIC_URL.findall(staff_page) + STATIC_URL.findall(child_page))
+    linked = {url.split("#")[0] for url in STATIC_URL.findall(staff_page) + STATIC_URL.findall(child_page)}
     fonts = child.get(next(url for url in linked if "/fonts/" in url)).text
     linked |= {f"/static/build/fonts/{name}" for name in re.findall(r"url\(([^)]+)\)", fonts)}
     assert {"css", "js", "svg", "woff2"} <= {url.rsplit(".", 1)[1] for url in linked}
@@ -93,14 +96,42 @@ def test_font_subset_has_the_catalogue_and_falls_back_to_the_whole_script(app):
     assert (build / "fonts" / "ti-400.woff2").stat().st_size < 10 * 1024
 
 
-def test_a_later_child_step_costs_one_request(app, world, live_server, chromium):
-    token, step = _child_device(app, world, "ti")
+@pytest.mark.parametrize("language", ["en", "ar", "ti"])
+def test_a_child_step_is_light_and_a_later_visit_costs_one_small_request(
+        app, world, live_server, chromium, language):
+    """Bytes on the wire (headers included, as sent): a first visit within 40 KB, a later visit
+    the compressed page alone within 4 KB."""
+    token, step = _child_device(app, world, language)
     context = chromium.new_context(viewport={"width": 412, "height": 823})
     context.add_cookies([{"name": "voice", "value": token, "url": live_server.url}])
     try:
         first = visit(context, live_server.url + step)
-        assert {"Document", "Stylesheet", "Script", "Image", "Font"} <= first.keys()
+        assert {"Document", "Stylesheet", "Script", "Other"} <= first.keys()  # Other: the sprite
+        assert ("Font" in first) == (language == "ti")
+        assert sum(map(sum, first.values())) <= 40 * 1024, first
         later = visit(context, live_server.url + step)
         assert list(later) == ["Document"] and len(later["Document"]) == 1, later
+        assert later["Document"][0] <= 4 * 1024, later
     finally:
         context.close()
+
+
+def test_every_picture_of_a_step_page_is_in_the_sprite_it_names(app, world):
+    """Each step page loads its own small sprite: whichever way the child answers, every
+    picture it shows is a symbol of that sprite."""
+    token, step = _child_device(app, world, "en")
+    child = app.test_client()
+    child.set_cookie("voice", token, domain="localhost")
+    session_url = step.rsplit("/", 1)[0]
+    sprites, checked = {}, 0
+    for step_ in questionnaires()[QUESTIONNAIRE].steps:
+        for form in ["choose", *answer_forms(step_)]:
+            page = child.get(f"{session_url}/{step_.id}?form={form}")
+            assert page.status_code == 200, (step_.id, form)
+            for url, name in USE.findall(page.text):
+                assert url.endswith(f"/{step_.id}.{url.split('.')[-2]}.svg"), url
+                if url not in sprites:
+                    sprites[url] = child.get(url).text
+                assert f'<symbol id="{name}"' in sprites[url], (step_.id, form, name)
+                checked += 1
+    assert checked > 100

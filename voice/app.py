@@ -3,18 +3,22 @@ through the policy and the unit of work."""
 from __future__ import annotations
 
 from flask import Flask, abort, g, request
-from flask_wtf import CSRFProtect
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
-from . import (ROOT, admin, auth, cases, cli, db, health, http, i18n, keys, logs, metrics,
-               pages, policy, settings, subscribers, webapp)
+from . import (ROOT, admin, auth, cases, cli, compression, db, health, http, i18n, keys, logs,
+               metrics, pages, policy, settings, subscribers, webapp)
+from .alerts import routes as alerts
+from .alerts import service as alert_service
 from .auth import sessions
 from .capture import routes as capture
 from .child import routes as child
 from .consent import routes as consent
+from .decision import routes as decision
 from .delivery import routes as delivery
+from .delivery import worker
 from .panel import routes as panel
+from .readaloud import routes as readaloud
 from .retention import routes as retention
 from .review import routes as review
 
@@ -44,9 +48,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     http.init_app(app)
 
     for blueprint in (auth.bp, cases.bp, admin.bp, health.bp, pages.bp, capture.bp, child.bp, consent.bp,
-                      delivery.bp, retention.bp, review.bp, panel.bp, webapp.bp):
+                      delivery.bp, retention.bp, review.bp, panel.bp, readaloud.bp, decision.bp,
+                      alerts.bp, webapp.bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)
+    app.extensions[worker.JOBS] = (alert_service.escalate_due,)
     app.jinja_env.globals.update(may=policy.may, navigation=policy.navigation)
 
     @app.before_request
@@ -71,7 +77,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     # After the person and the child-mode lock are known, so that a refused form in a child's
     # hands gets the child's error page.
-    CSRFProtect(app)
+    compression.protect_forms(app)
 
     @app.after_request
     def _commit_and_cookie(response):

@@ -41,6 +41,11 @@ def record(action: str, record=None, outcome: str = OK, **ids) -> None:
     db.session().add(_entry(action, record, outcome, **ids))
 
 
+def record_in(session: Session, action: str, record=None, outcome: str = OK, **ids) -> None:
+    """Add an entry to a unit of work of its own (`db.transaction()`: the worker's jobs)."""
+    session.add(_entry(action, record, outcome, **ids))
+
+
 def record_each(action: str, records) -> None:
     """An entry for each record (say, each row of a page) in one statement."""
     entries = [_entry(action, item) for item in records]

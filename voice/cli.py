@@ -5,6 +5,7 @@ import click
 from flask import Flask, current_app
 
 from . import demo, migrate
+from .alerts import commands as alert_commands
 from .backup import commands as backup_commands
 from .delivery import commands as delivery_commands
 from .rotation import commands as rotation_commands
@@ -12,7 +13,7 @@ from .rotation import commands as rotation_commands
 
 def init_app(app: Flask) -> None:
     for command in (delivery_commands.COMMANDS + backup_commands.COMMANDS
-                    + rotation_commands.COMMANDS):
+                    + rotation_commands.COMMANDS + alert_commands.COMMANDS):
         app.cli.add_command(command)
 
     @app.cli.command("migrate")

@@ -23,3 +23,6 @@ case_erased = _signals.signal("case-erased")
 concern_raised = _signals.signal("concern-raised")
 # sender: the panel's Outcome with a message for the child.
 feedback_recorded = _signals.signal("feedback-recorded")
+# sender: the AnswerVersion whose chosen options include a safety signal (shared or not, saved
+# in the child's session or arriving later from an offline device).
+safety_signal = _signals.signal("safety-signal")

@@ -15,7 +15,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from whitenoise import WhiteNoise
 
-from . import encrypted_tempfile
+from . import compression, encrypted_tempfile
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -78,12 +78,16 @@ class Request(FlaskRequest):
 def init_app(app: Flask) -> None:
     app.request_class = Request
     serve_static_files(app)
+    compression.init_app(app)
 
     @app.after_request
     def _headers(response):
         response.headers.update(SECURITY_HEADERS)
-        if not request.path.startswith("/static/"):
-            # No page is cached: any may show a child's data, or a signed-in person's.
+        if not request.path.startswith("/static/") and \
+                response.headers.get("Cache-Control") != IMMUTABLE:
+            # No page is cached: any may show a child's data, or a signed-in person's. Only a
+            # file named by its content that holds nothing of a child (a read-aloud recording)
+            # is marked immutable by its view.
             response.headers["Cache-Control"] = "no-store"
         if not app.config["DEVELOPMENT"]:
             response.headers["Strict-Transport-Security"] = HSTS
@@ -109,6 +113,7 @@ def init_app(app: Flask) -> None:
 def error_page(code: int, title=None, body=None):
     default_title, default_body = ERRORS.get(code, ERRORS[400 if code < 500 else 500])
     template = "child/error.html" if g.get("child_mode") else "error.html"
+    g.pop("picture_sprite", None)  # a step's sprite lacks the error page's picture
     return render_template(template, code=code, title=title or default_title,
                            body=body or default_body), code
 
@@ -127,7 +132,7 @@ def serve_static_files(app: Flask) -> None:
     filename=NAME) gives the hashed name of NAME that static/build/manifest.json records (the
     plain name when the build has none, e.g. a file added since the last `make assets`).
 
-    Pages themselves are never compressed (see the README, "Performance": BREACH)."""
+    Pages are compressed only where that is safe from BREACH (compression.py)."""
     manifest = Path(app.static_folder) / "build" / "manifest.json"
     names = {"mtime": None, "static": {}, "checked": -MANIFEST_CHECK_SECONDS}
 

@@ -16,6 +16,7 @@ from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, 
 from prometheus_client.core import GaugeMetricFamily
 
 from . import keys
+from .alerts.service import waiting_count
 from .delivery.service import outbox_health
 from .policy import public
 from .policy.rules import may_scrape_metrics
@@ -33,6 +34,8 @@ class _Outbox:
             yield GaugeMetricFamily("voice_database_up", "1 when the database answers.", value=0)
             return
         yield GaugeMetricFamily("voice_database_up", "1 when the database answers.", value=1)
+        yield GaugeMetricFamily("voice_alerts_waiting", "Safety alerts nobody has acknowledged "
+                                "yet.", value=waiting_count())
         for name, key, text in (
                 ("voice_outbox_waiting", "waiting", "Deliveries waiting to be sent."),
                 ("voice_outbox_failing", "failing", "Waiting deliveries that failed at least once."),

@@ -60,6 +60,12 @@ def from_environment(instance_path: str) -> dict:
         "LOCKOUT_ATTEMPTS": 5,
         "LOCKOUT_SECONDS": 15 * 60,
         "INVITATION_SECONDS": 72 * 60 * 60,
+        # Tries per account and per address in RATE_LIMIT_SECONDS, by kind ("account": the email
+        # typed, the person asked for a code, the invitation, the child session left with a PIN).
+        "RATE_LIMITS": {"sign_in": (10, 50), "code": (10, 50), "invitation": (10, 50), "pin": (10, 30)},
+        "RATE_LIMIT_SECONDS": 15 * 60,
+        # How many proxies add to X-Forwarded-For in front of gunicorn (0: none, use the peer).
+        "PROXY_HOPS": int(os.environ.get("VOICE_PROXY_HOPS", 1)),
         # Argon2id cost; tests lower it to keep the suite quick.
         "ARGON2_TIME_COST": int(os.environ.get("VOICE_ARGON2_TIME_COST", 3)),
         "ARGON2_MEMORY_KIB": int(os.environ.get("VOICE_ARGON2_MEMORY_KIB", 65536)),
@@ -76,6 +82,8 @@ def from_environment(instance_path: str) -> dict:
         "METRICS_ALLOW": tuple(ipaddress.ip_network(v.strip()) for v in os.environ.get(
             "VOICE_METRICS_ALLOW", "127.0.0.1,::1").split(",") if v.strip()),
         "METRICS_TOKEN": os.environ.get("VOICE_METRICS_TOKEN") or None,
+        # A safety alert nobody acknowledged after this many minutes goes to the org admins.
+        "ALERT_ESCALATE_MINUTES": int(os.environ.get("VOICE_ALERT_ESCALATE_MINUTES", 30)),
         "BABEL_DEFAULT_LOCALE": "en",
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session that holds it
     }

@@ -9,6 +9,7 @@ from flask import has_request_context, request
 from sqlalchemy import select
 
 from . import db, events, keys
+from .alerts import service as alerts
 from .delivery import push
 from .delivery import service as delivery
 from .models import ORG_ADMIN, PANEL_MEMBER, Case, User
@@ -71,6 +72,10 @@ def _feedback_recorded(outcome) -> None:
                     target_args={"case_id": case.id})
 
 
+def _safety_signal(version) -> None:
+    alerts.raise_for(version)
+
+
 SUBSCRIBERS = (
     (events.summary_approved, _summary_approved),
     (events.items_withdrawn, _items_withdrawn),
@@ -78,6 +83,7 @@ SUBSCRIBERS = (
     (events.session_finished, _session_finished),
     (events.concern_raised, _concern_raised),
     (events.feedback_recorded, _feedback_recorded),
+    (events.safety_signal, _safety_signal),
 )
 
 

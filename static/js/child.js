@@ -1,5 +1,6 @@
 // Child pages: "hide this screen", read aloud, voice recording, drawing and photo preview.
 // Every page works without this file: the links and file inputs do the job on their own.
+import { attach, recorderFor, recordingType } from "./lib/recording.js";
 import { setUpOffline } from "./modules/offline.js";
 
 const $ = (selector, root = document) => root.querySelector(selector);
@@ -68,9 +69,10 @@ function setUpSpeak() {
   const wire = () => {
     buttons.forEach((button) => {
       if (button.dataset.ready) return;
-      const audio = button.dataset.audio;
-      const voice = audio ? null : voiceFor(lang);
-      if (!audio && !voice) return; // neither recorded prompt nor a voice: no button
+      // Recordings, played one after the other (the prompt, its hint, the answers shown).
+      const audio = (button.dataset.audio || "").split(" ").filter(Boolean);
+      const voice = audio.length ? null : voiceFor(lang);
+      if (!audio.length && !voice) return; // neither a recording nor a voice: no button
       button.dataset.ready = "1";
       button.hidden = false;
       button.addEventListener("click", () => {
@@ -79,10 +81,16 @@ function setUpSpeak() {
         if (wasPressed) return;
         button.setAttribute("aria-pressed", "true");
         const done = () => button.setAttribute("aria-pressed", "false");
-        if (audio) {
-          playing = new Audio(audio);
-          playing.addEventListener("ended", done);
-          playing.play().catch(done);
+        if (audio.length) {
+          const play = (index) => {
+            if (index >= audio.length) { done(); return; }
+            const current = new Audio(audio[index]);
+            current.dataset.readAloud = "";
+            playing = current;
+            current.addEventListener("ended", () => { if (playing === current) play(index + 1); });
+            current.play().catch(done);
+          };
+          play(0);
           return;
         }
         const target = document.getElementById(button.dataset.speak);
@@ -102,16 +110,8 @@ function setUpSpeak() {
   }
 }
 
-// --- Put a Blob into a form's file input, so the ordinary form post sends it ----------------
-function attach(input, blob, name) {
-  const transfer = new DataTransfer();
-  transfer.items.add(new File([blob], name, { type: blob.type }));
-  input.files = transfer.files;
-}
-
 // --- Voice: MediaRecorder, time recorded, play back, record again, 10 minutes at most -------
 // One button does it all: "Start recording", "Stop recording", then "Record again".
-const RECORDING_TYPES = ["audio/webm;codecs=opus", "audio/mp4", "audio/webm", "audio/ogg;codecs=opus"];
 
 function clock(seconds) {
   const whole = Math.floor(seconds);
@@ -132,9 +132,7 @@ function setUpRecorder(root) {
   const max = Number(root.dataset.maxSeconds || 600);
   const data = root.dataset;
 
-  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia
-      || typeof MediaRecorder === "undefined" || typeof DataTransfer === "undefined") return;
-  const type = RECORDING_TYPES.find((t) => MediaRecorder.isTypeSupported(t));
+  const type = recordingType();
   if (!type) return;
 
   fallback.hidden = true;
@@ -150,13 +148,26 @@ function setUpRecorder(root) {
     button.setAttribute("aria-pressed", recording ? "true" : "false");
     label.textContent = recording ? data.labelStop
       : state === "recorded" ? data.labelAgain : data.labelStart;
-    picture.src = recording ? data.pictureStop : data.pictureStart;
+    picture.setAttribute("href", recording ? data.pictureStop : data.pictureStart);
+  };
+
+  const stopped = (blob, name) => {
+    clearInterval(ticking);
+    attach(input, blob, name);
+    playback.src = URL.createObjectURL(blob);
+    playback.hidden = false;
+    setState("recorded");
+    status.textContent = data.labelDone;
+    if (submitAfterStop) {
+      const submitter = submitAfterStop;
+      submitAfterStop = null;
+      form.requestSubmit(submitter);
+    }
   };
 
   const start = async () => {
-    let stream;
     try {
-      stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+      recorder = await recorderFor(type, stopped);
     } catch (error) {
       status.textContent = data.labelError;
       fallback.hidden = false;
@@ -164,27 +175,6 @@ function setUpRecorder(root) {
       timerLine.hidden = true;
       return;
     }
-    const chunks = [];
-    recorder = new MediaRecorder(stream, { mimeType: type });
-    recorder.addEventListener("dataavailable", (event) => {
-      if (event.data && event.data.size) chunks.push(event.data);
-    });
-    recorder.addEventListener("stop", () => {
-      clearInterval(ticking);
-      stream.getTracks().forEach((track) => track.stop());
-      const blob = new Blob(chunks, { type: (recorder.mimeType || type).split(";")[0] });
-      const extension = blob.type.includes("mp4") ? "m4a" : blob.type.includes("ogg") ? "ogg" : "webm";
-      attach(input, blob, `recording.${extension}`);
-      playback.src = URL.createObjectURL(blob);
-      playback.hidden = false;
-      setState("recorded");
-      status.textContent = data.labelDone;
-      if (submitAfterStop) {
-        const submitter = submitAfterStop;
-        submitAfterStop = null;
-        form.requestSubmit(submitter);
-      }
-    });
     const began = Date.now();
     timer.textContent = clock(0);
     ticking = setInterval(() => {

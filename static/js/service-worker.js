@@ -156,3 +156,14 @@ self.addEventListener("notificationclick", (event) => {
     return self.clients.openWindow(url);
   })());
 });
+
+// --- The sealed queue (issue 16, part B: static/js/queue.js) ---------------------------------
+// Background Sync: when the connection is back, ask the open child pages to send their queue.
+// The queue itself stays with the page (its sealed items are in IndexedDB; nothing here reads
+// them). Without Background Sync the page sends on `online` and at load.
+self.addEventListener("sync", (event) => {
+  if (event.tag !== "voice-queue") return;
+  event.waitUntil(self.clients.matchAll({ type: "window" }).then((windows) => {
+    windows.forEach((client) => client.postMessage({ type: "voice-queue-sync" }));
+  }));
+});

@@ -12,6 +12,7 @@ from .. import audit, db, i18n
 from ..http import error_page
 from ..models import CaptureSession
 from ..policy import public, signed_in
+from ..ratelimit.pages import too_many
 from . import passwords, service, sessions
 from .forms import (AcceptInvitationForm, ChangePasswordForm, CodeForm, ConfirmForm,
                     LanguageForm, ReauthForm, SignInForm)
@@ -74,6 +75,8 @@ def sign_in():
         return redirect(url_for("cases.index"))
     form = SignInForm()
     if form.validate_on_submit():
+        if refused := too_many("sign_in", service.normalise_email(form.email.data)):
+            return refused
         user = service.check_password(form.email.data, form.password.data)
         db.keep_despite_refusal()  # the failed-try count, whatever the answer
         if user is None:
@@ -96,6 +99,8 @@ def code():
         return redirect(url_for("auth.sign_in"))
     form = CodeForm()
     if form.validate_on_submit():
+        if refused := too_many("code", user.id):
+            return refused
         if service.second_factor_ok(user, form.code.data):
             _start(user)
             return redirect(_safe_next(url_for("cases.index")))
@@ -121,6 +126,8 @@ def enrol():
     session["pending"] = {**session["pending"], "secret": secret}
     form = CodeForm()
     if form.validate_on_submit():
+        if refused := too_many("code", user.id):
+            return refused
         if service.verify_totp(user, secret, form.code.data):
             service.save_totp_secret(user, secret)
             codes = service.new_recovery_codes(user)
@@ -159,6 +166,8 @@ def reauth():
     form = ReauthForm()
     if form.validate_on_submit():
         user = g.user
+        if refused := too_many("code", user.id):
+            return refused
         ok = passwords.verify(user.password_hash, form.password.data) and \
             service.second_factor_ok(user, form.code.data)
         if ok:
@@ -181,6 +190,9 @@ def reauth():
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
 @public
 def accept(token):
+    # Every look at a link counts: guessing tokens is what this limit stops.
+    if refused := too_many("invitation", token[:200]):
+        return refused
     invitation = service.open_invitation(token)
     if invitation is None:
         audit.record_alone("invitation.accept", None, audit.FAILED)

@@ -1,11 +1,13 @@
 """Names of the pictures on child pages, for screen readers, in the child's language.
 
 The pictures are Twemoji (CC BY 4.0, see static/ATTRIBUTION.md), built into
-static/build/pictograms/NAME.svg from static/pictograms.toml; these are the same labels, written
+static/build/pictograms/NAME.svg from static/pictograms.toml and into sprites that pages use (one
+request for all a page's pictures, cached a year: see `url`); these are the same labels, written
 out here so that Babel extracts them for translation.
 """
-from flask import url_for
+from flask import g, url_for
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
 LABELS = {
     "happy": _l("Happy"),
@@ -82,8 +84,32 @@ LABELS = {
 }
 
 
+SPRITE = "build/pictograms.svg"
+
+
+def step_sprite(questionnaire_id: str, step_id: str) -> str:
+    return f"build/pictograms/steps/{questionnaire_id}/{step_id}.svg"
+
+
 def url(name: str) -> str:
-    return url_for("static", filename=f"build/pictograms/{name}.svg")
+    """The picture in the page's sprite (an <svg><use href=...> target): the sprite of a step's
+    own pictures on a step page (see `for_step`), else the one of every picture."""
+    return url_for("static", filename=g.get("picture_sprite", SPRITE)) + "#" + name
+
+
+def for_step(questionnaire_id: str, step_id: str) -> None:
+    """This page is that step's: its pictures come from the step's sprite (scripts/build_assets.py
+    writes one for each step of each questionnaire, with the pictures of every step page)."""
+    g.picture_sprite = step_sprite(questionnaire_id, step_id)
+
+
+def show(name: str, classes: str = "", labelled: bool = False) -> Markup:
+    """A picture from the sprite: named by its label in the child's language when `labelled`,
+    else hidden from screen readers (the words beside it say what it means)."""
+    named = Markup(' role="img" aria-label="{}"').format(label(name)) if labelled else \
+        Markup(' aria-hidden="true"')
+    return Markup('<svg class="{}"{} focusable="false"><use href="{}"/></svg>').format(
+        classes, named, url(name))
 
 
 def label(name: str | None) -> str:

@@ -42,6 +42,9 @@ Step keys::
              - label: translated
              - picture: a pictogram name; required for `feelings`,
                optional for `choice`
+             - safety_signal: `choice` options only, true or false (default
+               false): choosing it raises a safety alert at once, whether
+               or not the child shares the answer
     multiple feelings/choice only: may the child pick more than one?
              Defaults to true for `feelings` and false for `choice`.
     accept   open only: a non-empty array, no repeats, of
@@ -84,11 +87,11 @@ PICTOGRAMS: frozenset[str] = frozenset(
         "people", "home", "school", "safe", "help", "panel", "speak", "heart",
         "question", "pencil", "camera", "microphone", "keyboard", "tick",
         "stop", "hide", "play", "back", "forward", "sun", "tree", "book",
-        "ball", "food", "doctor", "phone", "lock", "share",
+        "ball", "food", "doctor", "phone", "lock", "share", "no",
     }
 )
 
-AGE_BANDS: tuple[str, ...] = ("under-8", "8-11", "12-15", "16-17")
+AGE_BANDS: tuple[str, ...] = ("4-7", "8-11", "12-15", "16-17")
 
 KINDS: tuple[str, ...] = (
     "info", "feelings", "choice", "text", "voice", "drawing", "photo", "open",
@@ -110,7 +113,7 @@ _TOP_KEYS = ("id", "version", "title", "age_bands", "steps")
 _STEP_REQUIRED = ("id", "kind", "prompt")
 _STEP_KEYS = ("id", "kind", "prompt", "hint", "picture", "audio", "options", "multiple", "accept")
 _OPTION_REQUIRED = ("id", "label")
-_OPTION_KEYS = ("id", "label", "picture")
+_OPTION_KEYS = ("id", "label", "picture", "safety_signal")
 
 
 class QuestionnaireError(Exception):
@@ -134,6 +137,7 @@ class Option:
     id: str
     label: str
     picture: str | None = None
+    safety_signal: bool = False
 
 
 @dataclass(frozen=True)
@@ -151,6 +155,10 @@ class Step:
     @property
     def skippable(self) -> bool:
         return self.kind != "info"
+
+    def signals(self, option_ids) -> list[str]:
+        """The chosen options that are safety signals."""
+        return [o.id for o in self.options if o.safety_signal and o.id in option_ids]
 
 
 @dataclass(frozen=True)
@@ -421,5 +429,10 @@ def _parse_options(check: _Checker, kind: str, raw: Any) -> tuple[Option, ...]:
             sub.fail("feelings options need a picture")
         else:
             picture = None
-        options.append(Option(id=option_id, label=text, picture=picture))
+        signal = raw_option.get("safety_signal", False)
+        if not isinstance(signal, bool):
+            sub.fail(f"safety_signal must be true or false, not {signal!r}")
+        if "safety_signal" in raw_option and kind != "choice":
+            sub.fail("safety_signal is only for options of choice steps")
+        options.append(Option(id=option_id, label=text, picture=picture, safety_signal=signal))
     return tuple(options)

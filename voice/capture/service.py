@@ -193,6 +193,8 @@ def save(capture: CaptureSession, step: Step, form: str, value=None,
         version.media_type, version.media_seconds = upload.media_type, upload.seconds
     answer.versions.append(version)
     audit.record("answer.save", version, case_id=case.id)
+    if form == "choice" and step.signals(value or ()):
+        events.safety_signal.send(version)
     return version
 
 

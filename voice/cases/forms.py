@@ -6,7 +6,7 @@ from wtforms.validators import InputRequired
 from ..forms import Form, date_field, submit, text
 from ..models import AGE_BANDS
 
-AGE_BAND_LABELS = {"under-8": _l("Under 8"), "8-11": _l("8 to 11"), "12-15": _l("12 to 15"),
+AGE_BAND_LABELS = {"4-7": _l("4 to 7"), "8-11": _l("8 to 11"), "12-15": _l("12 to 15"),
                    "16-17": _l("16 to 17")}
 
 

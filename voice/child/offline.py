@@ -1,74 +1,140 @@
-"""A child's session without signal: what the device keeps for it, and the page shown offline.
+"""The device's side of a session offline: the sealing key, sealed items, resumable uploads.
 
-When the ICTG hands the device over, the page asks the service worker (static/js/
-service-worker.js) to keep the session's pages: it reads `offline.json` and stores each file
-and page in a cache of that session only (`voice-session-<id>`). The pages are the steps as
-they are before any answer (`?blank=1`: no child's words, nothing read from the record), so
-nothing the child says is kept there. Add what else a session needs offline to `offline_urls`.
+The queue (static/js/queue.js) asks for the session's public key once (it keeps it: it only
+seals), posts each sealed item to /items, and sends recordings and pictures, sealed too, with
+the tus 1.0 core protocol (creation, HEAD for the offset, PATCH with Upload-Offset).
+Everything here is declared with `policy.child`, like every other page of the child's device.
 """
 from __future__ import annotations
 
-from pathlib import Path
+import base64
 
-from flask import Blueprint, current_app, jsonify, render_template, url_for
+from flask import g, jsonify, make_response, request, url_for
+from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
 
-from ..capture import pictures as pictograms
-from ..capture import service
+from ..consent.forms import ConsentDetailsForm
+from ..i18n import CHILD_LANGUAGES
+from ..offline import service as offline
 from ..policy import child
+from .routes import bp
 
-bp = Blueprint("offline", __name__)
+TUS_VERSION = "1.0.0"
 
-def prompt_audio(step, language: str) -> str | None:
-    """The recorded prompt for a step in this language, when the questionnaire has one on disk."""
-    if not step.audio:
+
+@bp.record_once
+def _setup(state):
+    # The staff session page says what arrived from the device (templates/capture/_offline.html).
+    state.app.jinja_env.globals.update(offline_report=offline.report)
+
+
+@bp.route("/child/<session_id>/key")
+@child("session.child")
+def queue_key(capture):
+    response = jsonify(session=capture.id, key=offline.public_key(capture))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _consent_details(capture, payload):
+    """The consent item's details, checked by the ICTG's own form; None when not valid."""
+    form = ConsentDetailsForm(formdata=MultiDict({k: str(payload.get(k) or "") for k in (
+        "given_how", "interpreter_language", "understood", "present")}), meta={"csrf": False})
+    form.interpreter_language.choices = [("", "")] + [(code, code) for code in CHILD_LANGUAGES]
+    if not form.validate():
         return None
-    for extension in ("mp3", "ogg", "webm", "m4a"):
-        relative = f"audio/{language}/{step.audio}.{extension}"
-        if (Path(current_app.static_folder) / relative).is_file():
-            return url_for("static", filename=relative)
-    return None
+    return {"given_how": form.given_how.data,
+            "interpreter_language": form.interpreter_language.data or None,
+            "understood": form.understood.data, "present": form.present.data}
 
 
-def _step_pages(capture) -> list[str]:
-    pages = []
-    for step in service.questionnaire_of(capture).steps:
-        page = url_for("child.step", session_id=capture.id, step_id=step.id)
-        forms = service.answer_forms(step)
-        pages.append(page)
-        if step.kind != "info" and len(forms) > 1:  # each way of answering is a page of its own
-            pages += [url_for("child.step", session_id=capture.id, step_id=step.id, form=way)
-                      for way in forms]
-    return pages
-
-
-def _files(capture) -> list[str]:
-    """Every picture a child's page may show (a few KB each), and the recorded prompts."""
-    audio = [prompt_audio(step, capture.language) for step in service.questionnaire_of(capture).steps]
-    return [pictograms.url(name) for name in sorted(pictograms.LABELS)] + \
-        [url for url in audio if url]
-
-
-def offline_urls(capture) -> dict:
-    """What the device keeps for this session: files kept as they are, and pages, each kept
-    under the URL the child opens (`url`) from a blank rendering of it (`fetch`)."""
-    pages = [url_for("child.consent_step", session_id=capture.id),
-             url_for("child.offline.page", session_id=capture.id)] + _step_pages(capture)
-    return {
-        "files": _files(capture),
-        "pages": [{"url": page, "fetch": page + ("&" if "?" in page else "?") + "blank=1"}
-                  for page in pages],
-    }
-
-
-@bp.route("/child/<session_id>/offline.json")
+@bp.route("/child/<session_id>/items", methods=["POST"])
 @child("session.child")
-def session_list(capture):
-    return jsonify(offline_urls(capture))
+def queue_item(capture):
+    body = request.get_json(silent=True) or {}
+    item_id = str(body.get("id") or "")
+    try:
+        if offline.already(capture, item_id):
+            return jsonify(id=item_id, status="duplicate")
+        item = offline.open_item(capture, item_id, str(body.get("sealed") or ""))
+        details = _consent_details(capture, item.payload) if item.kind == "consent" else None
+        status = offline.accept(capture, g.user, item, details)
+    except offline.Refused as refused:
+        message = str(refused.message) if refused.message is not None else (
+            _("Your answers are saved on this phone. They will be sent after you agree.")
+            if refused.code == "no-consent" else "")
+        return jsonify(id=item_id, error=refused.code, keep=refused.keep,
+                       message=message), 409 if refused.keep else 422
+    return jsonify(id=item_id, status=status)
 
 
-@bp.route("/child/<session_id>/offline")
+# --- tus 1.0 core, with the creation extension -------------------------------------------------
+
+def _empty(status, **headers):
+    """An answer without a body, as the protocol has them (header names: _ for -)."""
+    response = make_response("", status)
+    response.headers["Tus-Resumable"] = TUS_VERSION
+    response.headers["Cache-Control"] = "no-store"
+    for name, value in headers.items():
+        response.headers[name.replace("_", "-")] = str(value)
+    return response
+
+
+def _metadata() -> dict[str, str]:
+    pairs = {}
+    for part in request.headers.get("Upload-Metadata", "").split(","):
+        key, _space, value = part.strip().partition(" ")
+        try:
+            pairs[key] = base64.b64decode(value).decode() if value else ""
+        except ValueError:
+            continue
+    return pairs
+
+
+def _version_ok() -> bool:
+    return request.headers.get("Tus-Resumable") == TUS_VERSION
+
+
+@bp.route("/child/<session_id>/uploads", methods=["OPTIONS", "POST"])
 @child("session.child")
-def page(capture):
-    steps = service.questionnaire_of(capture).steps
-    return render_template("child/offline.html", capture=capture,
-                           first=url_for("child.step", session_id=capture.id, step_id=steps[0].id))
+def uploads(capture):
+    if request.method == "OPTIONS":
+        return _empty(204, Tus_Version=TUS_VERSION, Tus_Extension="creation",
+                      Tus_Max_Size=offline.UPLOAD_MAX)
+    if not _version_ok():
+        return _empty(412, Tus_Version=TUS_VERSION)
+    meta = _metadata()
+    try:
+        length = int(request.headers.get("Upload-Length", ""))
+    except ValueError:
+        return _empty(400)
+    if length > offline.UPLOAD_MAX:
+        return _empty(413)
+    try:
+        upload = offline.create_upload(capture, meta.get("item", ""), meta.get("form", ""), length)
+    except offline.Refused:
+        return _empty(400)
+    return _empty(201, Location=url_for("child.upload", session_id=capture.id,
+                                        upload_id=upload.id), Upload_Offset=upload.offset)
+
+
+@bp.route("/child/<session_id>/uploads/<upload_id>", methods=["HEAD", "PATCH"])
+@child("session.child")
+def upload(capture, upload_id):
+    found = offline.upload_of(capture, upload_id)
+    if found is None:
+        return _empty(404)
+    if not _version_ok():
+        return _empty(412, Tus_Version=TUS_VERSION)
+    if request.method == "HEAD":
+        return _empty(200, Upload_Offset=found.offset, Upload_Length=found.length)
+    if request.mimetype != "application/offset+octet-stream":
+        return _empty(415)
+    offset = request.headers.get("Upload-Offset", "")
+    if not offset.isdigit():
+        return _empty(400)
+    try:
+        new_offset = offline.append(capture, found, int(offset), request.stream)
+    except ValueError as error:  # not the offset the server has, or past the declared length
+        return _empty(409 if str(error) == "offset" else 413, Upload_Offset=found.offset)
+    return _empty(204, Upload_Offset=new_offset)

@@ -3,38 +3,44 @@
 Every page here lives under /child/<session id>/ and is declared with `policy.child`: the device
 must be locked to exactly that session (after the ICTG handed it over), else the page does not
 exist. Consent comes first, then one step per screen, "This is what you told me", sharing item by
-item, stop, done, the neutral "hidden" screen, the picture credits, and leaving child mode (the
-PIN or the ICTG's password). This package uses the capture and consent services and their forms,
-never a staff page.
+item, stop, done, the neutral "hidden" screen, the picture credits, leaving child mode (the
+PIN or the ICTG's password), the read-aloud recordings, and "What the panel decided". This
+package uses the capture, consent, read-aloud and decision services and their forms, never a
+staff page.
 """
 from __future__ import annotations
 
-from flask import (Blueprint, abort, g, redirect, render_template, request, session,
-                   url_for)
+from flask import (Blueprint, Response, abort, g, redirect, render_template, request, session,
+                   stream_with_context, url_for)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from .. import audit, db, i18n
 from ..auth import sessions
-from ..capture import media
+from ..capture import given, media
 from ..capture import pictures as pictograms
 from ..capture import service
 from ..consent import service as consent
 from ..consent.forms import details_form
+from ..decision import service as decision
+from ..readaloud import service as readaloud
+from ..readaloud.files import filename as recording_name
+from ..readaloud.files import recording_response
 from ..capture.files import media_response
 from ..models import SHARE_PRIVATE, AnswerVersion, CaptureSession
 from ..policy import child
-from . import offline
-from .offline import prompt_audio
+from ..ratelimit.pages import too_many
+from . import cache
+from .cache import prompt_audio, recording_url
 
 bp = Blueprint("child", __name__, cli_group=None)
-bp.register_blueprint(offline.bp)
+bp.register_blueprint(cache.bp)
 
 
 @bp.record_once
 def _setup(state):
-    state.app.jinja_env.globals.update(picture=pictograms.url, picture_label=pictograms.label,
-                                       prompt_audio=prompt_audio)
+    state.app.jinja_env.globals.update(picture=pictograms.show, picture_url=pictograms.url,
+                                       picture_label=pictograms.label, read_aloud=read_aloud)
 
 
 FORM_PICTURES = {"text": "keyboard", "voice": "microphone", "drawing": "draw", "photo": "camera"}
@@ -114,6 +120,7 @@ def step(capture, step_id):
     if index is None:
         abort(404)
     current = steps[index]
+    pictograms.for_step(capture.questionnaire_id, current.id)
     from_review = request.values.get("from") == "review"
     after = url_for("child.review", session_id=capture.id) if from_review else \
         _step_url(capture, index + 1)
@@ -153,30 +160,12 @@ def _save_step(capture, current, chosen, latest):
     """Store what the child gave for this step; False when no way of answering was chosen."""
     if chosen is None:
         return False
-    if chosen in ("feelings", "choice"):
-        known = [o.id for o in current.options]
-        picked = [o for o in request.form.getlist("option") if o in known]
-        picked = sorted(set(picked), key=known.index)[: None if current.multiple else 1]
-        if picked:
-            service.save(capture, current, chosen, picked)
-        elif latest is not None and latest.form != "cleared":
-            service.save(capture, current, "cleared")
-        return True
-    if chosen == "text":
-        words = service.written(request.form.get("text"))
-        if words:
-            service.save(capture, current, "text", words)
-        elif latest is not None and latest.form == "text":
-            service.save(capture, current, "cleared")
-        return True
     upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        return True  # no file chosen: an earlier answer stays as it was
-    cleaned = (media.clean_audio if chosen == "voice" else media.clean_image)(upload.stream)
-    try:
-        service.save(capture, current, chosen, upload=cleaned)
-    finally:
-        cleaned.discard()
+    cleaned = None
+    if chosen not in ("feelings", "choice", "text") and upload is not None and upload.filename:
+        cleaned = (media.clean_audio if chosen == "voice" else media.clean_image)(upload.stream)
+    given.store(capture, current, chosen, latest, options=request.form.getlist("option"),
+                text=request.form.get("text"), cleaned=cleaned)
     return True
 
 
@@ -236,6 +225,8 @@ def leave(capture):
     i18n.refresh()
     error = None
     if request.method == "POST":
+        if refused := too_many("pin", capture.id):
+            return refused
         outcome = service.unlock(capture, g.auth_session, request.form.get("secret", ""))
         if outcome == "ended":
             sessions.end_current()
@@ -269,7 +260,8 @@ def consent_step(capture):
         return redirect(url_for("child.guardian", session_id=capture.id))
     if answer == "no":
         consent.record_consent(capture, g.user, agreed=False, given_how="tapped",
-                               interpreter_language=None, understood=None, present=None)
+                               interpreter_language=None, understood=None, present=None,
+                               limits_explained=True)
         return render_template("child/stop.html", capture=capture, declined=True,
                                back=url_for("child.consent_step", session_id=capture.id))
     days = capture.case.provider.retention_days
@@ -291,7 +283,8 @@ def guardian(capture):
     if form.validate_on_submit():
         consent.record_consent(capture, g.user, agreed=True, given_how=form.given_how.data,
                                interpreter_language=form.interpreter_language.data or None,
-                               understood=form.understood.data, present=form.present.data)
+                               understood=form.understood.data, present=form.present.data,
+                               limits_explained=True)
         session.pop(_agreed_key(capture), None)
         return redirect(url_for("child.start", session_id=capture.id))
     return render_template("child/guardian.html", capture=capture, form=form), \
@@ -324,3 +317,70 @@ def share(capture):
                                     for item in items})
 
 
+# --- read aloud ---------------------------------------------------------------------------------
+
+def read_aloud(capture, step, with_options: bool) -> list[str]:
+    """What the read-aloud button plays for a step, in order: the checked recordings of its
+    prompt, hint and (when shown) option labels; else a recorded prompt shipped with the
+    questionnaire; else nothing (then the device's voice reads the words, if it has one)."""
+    found = readaloud.checked(service.questionnaire_of(capture), capture.language)
+    if f"{step.id}:prompt" in found:
+        keys = [f"{step.id}:prompt", f"{step.id}:hint"]
+        keys += [f"{step.id}:option:{option.id}" for option in step.options] if with_options \
+            else []
+        return [recording_url(capture.id, found[key]) for key in keys if key in found]
+    shipped = prompt_audio(step, capture.language)
+    return [shipped] if shipped else []
+
+
+@bp.route("/child/<session_id>/read-aloud/<name>")
+@child("session.leave")
+def recording(capture, name):
+    digest, _dot, extension = name.partition(".")
+    return recording_response(digest, extension)
+
+
+# --- what the panel decided ------------------------------------------------------------------
+
+def _to_show(capture):
+    found = decision.to_show(capture)
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.route("/child/<session_id>/decision")
+@child("decision.show")
+def decision_page(capture):
+    _outcome, row = _to_show(capture)
+    audio = [url_for("child.decision_recording", session_id=capture.id)] \
+        if row.media_file_id else []
+    return render_template("child/decision.html", capture=capture, audio=audio,
+                           message=decision.read(capture.case, row))
+
+
+@bp.route("/child/<session_id>/decision/recording")
+@child("decision.show")
+def decision_recording(capture):
+    """The panel's message read aloud: the child's, so never cached."""
+    _outcome, row = _to_show(capture)
+    try:
+        chunks = decision.recording(capture.case, row)
+    except LookupError:
+        abort(404)
+    response = Response(stream_with_context(chunks), mimetype=row.media_type)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Length"] = str(row.media_bytes)
+    return response
+
+
+@bp.route("/child/<session_id>/decision/shown", methods=["GET", "POST"])
+@child("decision.show")
+def decision_shown(capture):
+    outcome, _row = _to_show(capture)
+    g.child_language = ""  # the guardian's screen is in the ICTG's language
+    i18n.refresh()
+    if request.method == "POST":
+        decision.record_shown(capture, outcome, g.user)
+        return redirect(url_for("child.leave", session_id=capture.id))
+    return render_template("child/decision_shown.html", capture=capture)

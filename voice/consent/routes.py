@@ -23,7 +23,8 @@ def record(capture):
         service.record_consent(capture, g.user, agreed=latest is not None and latest.agreed,
                                given_how=form.given_how.data,
                                interpreter_language=form.interpreter_language.data or None,
-                               understood=form.understood.data, present=form.present.data)
+                               understood=form.understood.data, present=form.present.data,
+                               limits_explained=latest is not None and latest.limits_explained)
         return redirect(url_for("capture.session", session_id=capture.id))
     return render_template("consent/record.html", capture=capture, case=capture.case, form=form,
                            history=service.consent_history(capture), how=HOW,

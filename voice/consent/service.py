@@ -35,9 +35,11 @@ def has_consent(capture: CaptureSession) -> bool:
 
 def record_consent(capture: CaptureSession, user: User, agreed: bool, given_how: str | None,
                    interpreter_language: str | None, understood: str | None,
-                   present: str | None) -> ConsentRecord:
+                   present: str | None, limits_explained: bool = False) -> ConsentRecord:
+    """`limits_explained`: the child was told, before they started, that saying they are not
+    safe is passed on to their guardian (the consent step always says so)."""
     record = ConsentRecord(case_id=capture.case_id, session_id=capture.id, agreed=agreed,
-                           given_how=given_how,
+                           given_how=given_how, limits_explained=limits_explained,
                            interpreter_language=interpreter_language if given_how == "interpreter" else None,
                            understood=understood, recorded_by_id=user.id)
     record.seal_id = new_id()

@@ -34,6 +34,7 @@ SUMMARY_ARRIVED = "summary_arrived"
 ENDPOINT_DISABLED = "endpoint_disabled"
 DELIVERY_GAVE_UP = "delivery_gave_up"
 SAFEGUARDING_ICTG, SAFEGUARDING_ADMIN = "safeguarding_concern", "safeguarding_concern_admin"
+SAFETY_ALERT, SAFETY_ALERT_ESCALATED = "safety_alert", "safety_alert_escalated"
 _CONCERN = _l("A safeguarding concern was raised about a child. Sign in to voice to read it.")
 
 # Who hears of what, and the only words a push message carries.
@@ -47,6 +48,10 @@ KINDS = {
     SAFEGUARDING_ADMIN: (ORG_ADMIN, _CONCERN),
     DELIVERY_GAVE_UP: (ORG_ADMIN, _l("voice could not deliver an event to your case record "
                                      "system after 3 days of trying. Sign in to voice to check it.")),
+    # The case's ICTG and the provider's safeguarding leads, whatever their role.
+    SAFETY_ALERT: (None, _l("A child may not be safe. Sign in to voice now to see the alert.")),
+    SAFETY_ALERT_ESCALATED: (ORG_ADMIN, _l("A safety alert is still waiting for someone to act "
+                                           "on it. Sign in to voice now to see it.")),
 }
 # For operators (logs), not people: said at the worker's start and at each push not sent.
 NOT_CONFIGURED = ("Web Push keys are not set (VOICE_VAPID_PRIVATE_KEY, VOICE_VAPID_PUBLIC_KEY; "
@@ -76,7 +81,8 @@ def public_key() -> str | None:
 
 def notify(user_ids, kind: str, target: str = "cases.index",
            target_args: dict | None = None, session=None) -> list[Notification]:
-    """A notice for each person (of the role the kind is for) and a push to each of their devices.
+    """A notice for each person (of the role the kind is for, if it names one) and a push to each
+    of their devices.
 
     `target` and `target_args` name the page the notice opens (a view and its arguments). In the
     caller's transaction: nothing is committed here.
@@ -85,8 +91,8 @@ def notify(user_ids, kind: str, target: str = "cases.index",
         raise ValueError(f"unknown notification kind {kind}")
     session = session or db.session()
     role = KINDS[kind][0]
-    users = session.scalars(select(User).where(User.id.in_(list(user_ids)), User.role == role,
-                                               User.active.is_(True))).all()
+    query = select(User).where(User.id.in_(list(user_ids)), User.active.is_(True))
+    users = session.scalars(query if role is None else query.where(User.role == role)).all()
     moment = now()
     notices = []
     for user in users:

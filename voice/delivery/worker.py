@@ -36,6 +36,10 @@ D = OutboxDelivery
 MAX_RETRY_AFTER = 12 * 3600
 LEASE_SECONDS = 45          # more than one send can take (connect and read timeouts)
 HEARTBEAT_SECONDS = 5
+# Other periodic work the worker's loop runs (each a function of no argument, its own
+# transaction), set by the app factory: safety alerts' escalation. Each runs every JOB_SECONDS.
+JOBS = "voice.worker_jobs"
+JOB_SECONDS = 10
 
 
 def worker_name() -> str:
@@ -374,9 +378,18 @@ def run(batch: int = 10, once: bool = False, max_seconds: float | None = None,
         if time.monotonic() - beat[0] >= HEARTBEAT_SECONDS:
             heartbeat(worker, started)
             beat[0] = time.monotonic()
+
+    jobs_ran = [float("-inf")]
+
+    def jobs():
+        if time.monotonic() - jobs_ran[0] >= JOB_SECONDS:
+            for job in current_app.extensions.get(JOBS, ()):
+                job()
+            jobs_ran[0] = time.monotonic()
     try:
         while not stop.requested:
             alive()
+            jobs()
             claimed = claim(worker, batch)
             for index, delivery_id in enumerate(claimed):
                 if stop.requested:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, LargeBinary, String
+from sqlalchemy import ForeignKey, LargeBinary, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, new_id, now
@@ -39,6 +39,9 @@ class ConsentRecord(Base):
     given_how: Mapped[str | None] = mapped_column(String(20))
     interpreter_language: Mapped[str | None] = mapped_column(String(10))
     understood: Mapped[str | None] = mapped_column(String(10))
+    # The child was told, before they started, that saying they are not safe is passed on to
+    # their guardian (the limit of confidentiality).
+    limits_explained: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Who was present, sealed under the case key with `seal_id` as the record id (the integer id
     # is not known before the insert, and the row is never updated after it).
     present: Mapped[bytes | None] = mapped_column(LargeBinary)

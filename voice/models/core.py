@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, DDL, ForeignKey, Index, LargeBinary, String, event
+from sqlalchemy import JSON, DDL, ForeignKey, Index, LargeBinary, String, event, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, new_id, now
@@ -16,7 +16,7 @@ ICTG, ADVOCATE, PANEL_MEMBER, ORG_ADMIN, SERVICE_ADMIN = (
 ROLES = (ICTG, ADVOCATE, PANEL_MEMBER, ORG_ADMIN, SERVICE_ADMIN)
 ROLES_BY_KIND = {PROVIDER: (ICTG, ADVOCATE, ORG_ADMIN), PANEL: (PANEL_MEMBER, ORG_ADMIN)}
 
-AGE_BANDS = ("under-8", "8-11", "12-15", "16-17")
+AGE_BANDS = ("4-7", "8-11", "12-15", "16-17")
 
 
 class Organisation(Base):
@@ -43,6 +43,10 @@ class User(Base):
     locked_until: Mapped[datetime | None]
     locale: Mapped[str | None] = mapped_column(String(10))
     active: Mapped[bool] = mapped_column(default=True)
+    # May record read-aloud prompts and translate the panel's message (granted by an org admin).
+    interpreter: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Set by the org admin: this person hears of every safety alert of the provider's cases.
+    safeguarding_lead: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=now)
 
     org: Mapped[Organisation | None] = relationship()
@@ -91,7 +95,9 @@ class Case(Base):
     __tablename__ = "child_case"
     # The case list's order, and the agenda's cases by panel.
     __table_args__ = (Index("ix_child_case_list", "provider_id", "panel_date", "created_at"),
-                      Index("ix_child_case_panel_date", "panel_id", "panel_date"))
+                      Index("ix_child_case_panel_date", "panel_id", "panel_date"),
+                      # What the agenda needs of each summary's case, from the index alone.
+                      Index("ix_child_case_agenda", "id", "panel_id", "panel_date", "erased_at"))
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     provider_id: Mapped[str] = mapped_column(ForeignKey("organisation.id"), index=True)
     panel_id: Mapped[str] = mapped_column(ForeignKey("organisation.id"), index=True)

@@ -13,7 +13,8 @@ from .core import User
 __all__ = ["PanelReference", "ReadReceipt", "Outcome", "PanelChair", "FEEDBACK_HOW"]
 
 # How the ICTG told the child what the panel decided.
-FEEDBACK_HOW = ("in_person", "interpreter", "phone", "letter")
+# "on_device": on the child-mode page "What the panel decided", in the child's language.
+FEEDBACK_HOW = ("in_person", "interpreter", "phone", "letter", "on_device")
 
 
 class PanelReference(Base):

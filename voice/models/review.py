@@ -97,7 +97,9 @@ class Summary(Base):
     __erase_with_case__ = True
     # The agenda: each case's newest version submitted to a panel.
     __table_args__ = (UniqueConstraint("case_id", "number"),
-                      Index("ix_summary_panel_case", "panel_id", "case_id", "number"))
+                      # Its sort too, from the index alone (the sealed body makes rows long).
+                      Index("ix_summary_agenda", "panel_id", "case_id", "number", "approved_at",
+                            "id"))
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     case_id: Mapped[str] = mapped_column(ForeignKey("child_case.id"), index=True)
     panel_id: Mapped[str] = mapped_column(ForeignKey("organisation.id"), index=True)

@@ -15,6 +15,9 @@ FEEDBACK_HOW_LABELS = {
     "phone": _l("By phone or video call"),
     "letter": _l("In a letter or message"),
 }
+# How the child was told, as the panel sees it: also on the device, from child mode.
+TOLD_HOW_LABELS = {**FEEDBACK_HOW_LABELS,
+                   "on_device": _l("Shown on the device in the child's language")}
 
 
 class ReferenceForm(Form):

@@ -12,7 +12,7 @@ from ..http import page_number
 from ..models import Case, Summary
 from ..policy import guard, signed_in
 from . import service
-from .forms import FEEDBACK_HOW_LABELS, ChairsForm, FeedbackForm, OutcomeForm, ReferenceForm
+from .forms import TOLD_HOW_LABELS, ChairsForm, FeedbackForm, OutcomeForm, ReferenceForm
 
 bp = Blueprint("panel", __name__, cli_group=None)
 
@@ -31,6 +31,8 @@ def _figure_text(figure, unit: str) -> str:
         return _("%(value)d%%", value=round(figure.value))
     if unit == "days":
         return _("%(value)s days", value=format_decimal(round(figure.value, 1)))
+    if unit == "minutes":
+        return _("%(value)s minutes", value=format_decimal(round(figure.value, 1)))
     return format_decimal(figure.value)
 
 
@@ -57,7 +59,7 @@ def _chart(table, key: str, unit: str) -> dict:
 
 @bp.app_context_processor
 def _helpers():
-    return {"feedback_how_label": lambda how: FEEDBACK_HOW_LABELS.get(how, how),
+    return {"feedback_how_label": lambda how: TOLD_HOW_LABELS.get(how, how),
             "panel_month_label": _month_label, "panel_figure_text": _figure_text,
             "panel_chart": _chart}
 
@@ -134,6 +136,6 @@ def chairs():
 @signed_in("panel.figures")
 def evaluation():
     table = service.figures(g.user)
-    return render_template("panel/evaluation.html", table=table, figures=service.FIGURES,
-                           labels=service.FIGURE_LABELS, units=service.FIGURE_UNITS,
+    return render_template("panel/evaluation.html", table=table,
+                           figures=service.figure_keys(g.user), labels=service.FIGURE_LABELS, units=service.FIGURE_UNITS,
                            fewer_than=service.FEWER_THAN)

@@ -12,11 +12,12 @@ from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case as when
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit, db, events
+from ..alerts import service as alerts
 from ..cases.service import cipher
 from ..consent import service as consent
 from ..models import (PANEL, PANEL_MEMBER, PROVIDER, SERVICE_ADMIN, SHARE_PANEL, SHARE_WORDS,
@@ -137,6 +138,19 @@ def _date_key(panel_date: date | None):
     return (panel_date is None, panel_date or date.max)
 
 
+def _dates_between(low, high) -> list:
+    """SQL conditions for panel dates from `low` to `high` (date keys, None: no bound), both
+    included: the page's dates only, read through the panel-date index, however many cases."""
+    conditions = []
+    if low is not None:
+        no_date, low_date = low
+        conditions.append(Case.panel_date.is_(None) if no_date else
+                          or_(Case.panel_date.is_(None), Case.panel_date >= low_date))
+    if high is not None and not high[0]:
+        conditions.append(Case.panel_date <= high[1])
+    return conditions
+
+
 def agenda(user: User, page: int = 1) -> tuple[db.Page, list[AgendaDate]] | None:
     """A page of the panel's agenda by panel date: the newest version of each child's summary
     that has arrived (newest first within a date) and how many are still awaited for the dates
@@ -155,9 +169,7 @@ def agenda(user: User, page: int = 1) -> tuple[db.Page, list[AgendaDate]] | None
     query = (select(Summary.id).join(Case, Case.id == Summary.case_id)
              .where(Summary.panel_id == user.org_id, ~newer.exists(), Case.erased_at.is_(None))
              .order_by(panel_date.is_(None), panel_date, Summary.approved_at.desc(), Summary.id))
-    shown = db.page_of(query, page, total=select(func.count(func.distinct(Summary.case_id)))
-                       .join(Case, Case.id == Summary.case_id)
-                       .where(Summary.panel_id == user.org_id, Case.erased_at.is_(None)))
+    shown = db.page_counted(query, page)
     if shown is None:
         return None
     loaded = {row.id: row for row in session.scalars(select(Summary).options(
@@ -183,7 +195,9 @@ def agenda(user: User, page: int = 1) -> tuple[db.Page, list[AgendaDate]] | None
     high = _date_key(date_of(shown.following)) if shown.following is not None else None
     awaited = session.execute(select(Case.panel_date, func.count()).where(
         Case.panel_id == user.org_id, Case.erased_at.is_(None), Case.closed_at.is_(None),
-        Case.id.not_in(select(Summary.case_id).where(Summary.panel_id == user.org_id)))
+        *_dates_between(low, high),
+        ~select(Summary.id).where(Summary.case_id == Case.id,
+                                  Summary.panel_id == user.org_id).exists())
         .group_by(Case.panel_date))
     for awaited_date, count in awaited:
         key = _date_key(awaited_date)
@@ -264,16 +278,20 @@ def record_feedback(outcome: Outcome, user: User, how: str, note: str) -> None:
 
 # --- evaluation figures ----------------------------------------------------------------------
 
-FIGURES = ("sessions", "shared", "read_before", "feedback", "median_days")
+ALERT_FIGURES = ("alerts", "alert_minutes")
+FIGURES = ("sessions", "shared", "read_before", "feedback", "median_days") + ALERT_FIGURES
 FIGURE_LABELS = {
     "sessions": _l("Sessions held"),
     "shared": _l("Share of the child's answers shared with the panel"),
     "read_before": _l("Share of summaries read before the panel date"),
     "feedback": _l("Share of decisions with feedback relayed to the child"),
     "median_days": _l("Median days from session to panel"),
+    "alerts": _l("Safety alerts raised"),
+    "alert_minutes": _l("Median minutes to acknowledge a safety alert"),
 }
 FIGURE_UNITS = {"sessions": "count", "shared": "percent", "read_before": "percent",
-                "feedback": "percent", "median_days": "days"}
+                "feedback": "percent", "median_days": "days", "alerts": "count",
+                "alert_minutes": "minutes"}
 
 
 @dataclass
@@ -284,6 +302,16 @@ class Figure:
     @property
     def suppressed(self) -> bool:
         return self.children < FEWER_THAN
+
+
+def sees_alerts(user: User) -> bool:
+    """Safety alerts are counted for the provider and the service, never for a panel, which
+    hears only what the child shares."""
+    return user.role == SERVICE_ADMIN or (user.org is not None and user.org.kind == PROVIDER)
+
+
+def figure_keys(user: User) -> tuple[str, ...]:
+    return FIGURES if sees_alerts(user) else tuple(k for k in FIGURES if k not in ALERT_FIGURES)
 
 
 def _scope(user: User):
@@ -381,5 +409,10 @@ def figures(user: User, months: int = 12) -> list[tuple[str, dict[str, Figure]]]
         entry[2].add(case_id)
     for month, (told, total, children) in relayed.items():
         table[month]["feedback"] = Figure(100 * told / total, len(children))
+
+    # Safety alerts raised, and the median minutes to acknowledge one (by the month raised).
+    if sees_alerts(user):
+        for month, row in alerts.figures(scope).items():
+            table[month].update({key: Figure(*value) for key, value in row.items()})
 
     return sorted(table.items(), reverse=True)[:months]

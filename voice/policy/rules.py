@@ -14,8 +14,8 @@ from typing import Callable
 from flask_babel import lazy_gettext as _l
 
 from ..models import (ADVOCATE, ICTG, ORG_ADMIN, PANEL, PANEL_MEMBER, PROVIDER, SERVICE_ADMIN,
-                      AnswerVersion, CaptureSession, Case, Notification, Summary, User,
-                      WebhookEndpoint)
+                      AnswerVersion, CaptureSession, Case, Notification, SafetyAlert, Summary,
+                      User, WebhookEndpoint)
 
 
 def _org_kind(user: User) -> str | None:
@@ -38,6 +38,16 @@ def _team_or_admin(user: User, case: Case) -> bool:
     return case_team(user, case) or _provider_admin(user, case)
 
 
+def _safeguarding_lead(user: User, case: Case) -> bool:
+    return user.safeguarding_lead and user.org_id == case.provider_id
+
+
+def _alert_handler(user: User, alert: SafetyAlert) -> bool:
+    """Who is told of a safety alert and may act on it: the case's team, the provider's org
+    admins (it escalates to them) and its safeguarding leads. Never a panel."""
+    return _team_or_admin(user, alert.case) or _safeguarding_lead(user, alert.case)
+
+
 def _panel_member_of(user: User, panel_id: str) -> bool:
     return user.role == PANEL_MEMBER and user.org_id == panel_id
 
@@ -48,6 +58,11 @@ def _panel_admin(user: User) -> bool:
 
 def _session_starter(user: User, capture: CaptureSession) -> bool:
     return user.role == ICTG and user.id == capture.started_by_id and case_team(user, capture.case)
+
+
+def _interpreter(user: User) -> bool:
+    """Granted by the provider's org admin: records read-aloud prompts, translates for the child."""
+    return bool(user.interpreter) and _org_kind(user) == PROVIDER
 
 
 # --- rules on records --------------------------------------------------------------------------
@@ -70,10 +85,16 @@ RULES: dict[type, dict[str, Callable]] = {
         "safeguarding.read": _team_or_admin,
         "sharing.withdraw": lambda u, c: u.role == ICTG and case_team(u, c),
         "feedback.record": lambda u, c: u.role == ICTG and case_team(u, c),
+        # The panel's message in the child's language: the advocate, or an interpreter on the team.
+        "message.translate": lambda u, c: case_team(u, c) and (u.role == ADVOCATE
+                                                                or _interpreter(u)),
     },
     User: {
         "person.manage": lambda u, person: u.role == ORG_ADMIN and u.org_id == person.org_id
         and u.id != person.id,
+        # Safeguarding leads hear of every safety alert of a provider's cases.
+        "person.safeguarding": lambda u, person: u.role == ORG_ADMIN and u.org_id == person.org_id
+        and u.id != person.id and _org_kind(u) == PROVIDER,
     },
     CaptureSession: {
         "session.read": lambda u, s: case_team(u, s.case),
@@ -83,6 +104,8 @@ RULES: dict[type, dict[str, Callable]] = {
         "session.leave": lambda u, s: u.id == s.started_by_id,
         "session.resume": lambda u, s: _session_starter(u, s) and s.finished_at is None,
         "consent.record": lambda u, s: u.role == ICTG and case_team(u, s.case),
+        # "What the panel decided", shown in child mode by the ICTG who started the session.
+        "decision.show": _session_starter,
     },
     # The panel reaches shared media only through the summary's signed, expiring links.
     AnswerVersion: {"answer.media": lambda u, v: case_team(u, v.case)},
@@ -95,6 +118,7 @@ RULES: dict[type, dict[str, Callable]] = {
     },
     # An endpoint belongs to one panel organisation: only its org admins may know it.
     WebhookEndpoint: {"endpoint.manage": lambda u, e: _panel_admin(u) and u.org_id == e.org_id},
+    SafetyAlert: {"alert.read": _alert_handler, "alert.acknowledge": _alert_handler},
     # A notice is its person's alone.
     Notification: {"notification.open": lambda u, notice: notice.user_id == u.id},
 }
@@ -102,10 +126,11 @@ KNOWING: dict[type, tuple[str, ...]] = {
     Case: ("case.meta",), User: ("person.manage",), CaptureSession: ("session.read",),
     AnswerVersion: ("answer.media",), Summary: ("summary.read",),
     WebhookEndpoint: ("endpoint.manage",), Notification: ("notification.open",),
+    SafetyAlert: ("alert.read",),
 }
 CASE_OF: dict[type, Callable] = {
     Case: lambda case: case, CaptureSession: lambda s: s.case, AnswerVersion: lambda v: v.case,
-    Summary: lambda s: s.case,
+    Summary: lambda s: s.case, SafetyAlert: lambda alert: alert.case,
 }
 
 # --- what a person may do that concerns no one record -----------------------------------------
@@ -115,6 +140,8 @@ CAPABILITIES: dict[str, Callable[[User], bool]] = {
     "cases.create": lambda u: u.role in (ICTG, ADVOCATE),
     "organisations.manage": lambda u: u.role == SERVICE_ADMIN,
     "people.manage": lambda u: u.role == ORG_ADMIN,
+    "interpreters.grant": lambda u: u.role == ORG_ADMIN and _org_kind(u) == PROVIDER,
+    "readaloud.record": _interpreter,
     "org.audit": lambda u: u.role == ORG_ADMIN,
     "retention.settings": lambda u: u.role == ORG_ADMIN and _org_kind(u) == PROVIDER,
     "endpoints.manage": _panel_admin,
@@ -130,6 +157,7 @@ NAVIGATION = (
     ("organisations.manage", "admin.organisations", _l("Organisations")),
     ("cases.list", "cases.index", _l("Cases")),
     ("people.manage", "admin.people", _l("People")),
+    ("readaloud.record", "readaloud.index", _l("Read-aloud recordings")),
     ("org.audit", "admin.org_audit", _l("Audit trail")),
     ("retention.settings", "retention.settings", _l("Retention")),
     ("endpoints.manage", "delivery.endpoints", _l("Case record endpoints")),

@@ -1,0 +1,1 @@
+"""A child's session offline: the sealing key, sealed items accepted once, resumable uploads."""

@@ -1,0 +1,1 @@
+"""Read-aloud recordings of the questionnaires, by interpreters: see service.py."""
