@@ -18,8 +18,10 @@ from voice.models import Answer
 from .conftest import as_person
 from .test_capture import jpeg_with_gps
 from .test_child_journey import _decrypted_answers, _signed_in
+from .test_offline_sw import _session_cached
 
 WORDS = "tangerine-lighthouse-5521"
+MORE_WORDS = "marmalade-compass-7730"
 # Every record of the queue, its values as base64 when they are bytes or blobs.
 READ_QUEUE = """async (session) => {
   const db = await new Promise((resolve, reject) => {
@@ -126,6 +128,7 @@ def test_answers_given_offline_are_sealed_on_the_phone_then_sent_once(app, world
         tab = context.new_page()
         tab.goto(f"{base}/child/{session_id}/step/{step}")
         steps[step] = tab
+    _session_cached(tab, session_id)  # the service worker keeps the session's pages
     context.set_offline(True)
     saved = "Saved on this phone. It will be sent when there is internet."
 
@@ -185,12 +188,22 @@ def test_answers_given_offline_are_sealed_on_the_phone_then_sent_once(app, world
             assert media[start:start + 64] not in blobs
     assert _received(app, session_id) == [("consent", "stored")]  # nothing left the phone
 
-    # The tabs are closed; one page is left. Its first answer's acknowledgement is lost once:
-    # the device keeps the item, sends it again, and the server acknowledges it as a replay.
-    for name, other in steps.items():
-        if name != "feel-more":
-            other.close()
-    page.close()
+    # Every page is closed. Still offline, the session opens again from the service worker's
+    # cache: the child sees that answers are saved and waiting, not what they said, and goes on.
+    for other in list(context.pages):
+        other.close()
+    tab = context.new_page()
+    tab.goto(f"{base}/child/{session_id}/step/hopes?form=text")
+    tab.get_by_text(saved).wait_for()
+    assert WORDS not in tab.content()
+    tab.locator("#answer-text").fill(MORE_WORDS)
+    with tab.expect_navigation():
+        _next(tab)
+    tab.get_by_text(saved).wait_for()
+    assert len(_queue(tab, session_id)) == 9
+
+    # Back online, the first answer's acknowledgement is lost once: the device keeps the item,
+    # sends it again, and the server acknowledges it as a replay.
     lost = []
 
     def lose_first_ack(route):
@@ -209,7 +222,7 @@ def test_answers_given_offline_are_sealed_on_the_phone_then_sent_once(app, world
     assert lost and lost[0]["status"] == "stored"
     # Stored on the server, but without the acknowledgement the device keeps it (and, not
     # knowing what went wrong, sends nothing more for now).
-    assert len(_queue(tab, session_id)) == 8
+    assert len(_queue(tab, session_id)) == 9
     assert _received(app, session_id) == [("consent", "stored"), ("answer", "stored")]
     # The page opened again while the server cannot be reached: the child sees that answers are
     # saved and waiting, not what they said.
@@ -225,19 +238,21 @@ def test_answers_given_offline_are_sealed_on_the_phone_then_sent_once(app, world
     tab.wait_for_function("document.querySelector('[data-queue]').hidden", timeout=30000)
     # The item whose acknowledgement was lost is acknowledged as a replay, not stored again.
     for _ in range(50):  # the last response event may come a moment after the page is done
-        if len(answers) >= 5:
+        if len(answers) >= 6:
             break
         tab.wait_for_timeout(100)
-    assert sorted(answers) == ["duplicate"] + ["stored"] * 4
+    assert sorted(answers) == ["duplicate"] + ["stored"] * 5
     assert _queue(tab, session_id) == []
 
     received = _received(app, session_id)
-    assert received[0] == ("consent", "stored") and len(received) == 6
+    assert received[0] == ("consent", "stored") and len(received) == 7
     rows = _stored(app, world)
-    assert set(rows) == {"feel-today", "enjoy", "safe-drawing", "matters-photo", "feel-more"}
+    assert set(rows) == {"feel-today", "enjoy", "safe-drawing", "matters-photo", "feel-more",
+                         "hopes"}
     assert all(row[5] == 1 for row in rows.values())  # each stored once
     assert rows["feel-today"][:2] == ("feelings", ["calm", "sad"])
     assert rows["enjoy"][:2] == ("text", WORDS)
+    assert rows["hopes"][:2] == ("text", MORE_WORDS)
     form, _value, drawing, media_type, _seconds, _n = rows["safe-drawing"]
     assert (form, media_type) == ("drawing", "image/png")
     assert Image.open(io.BytesIO(drawing)).size == (800, 600)
@@ -249,7 +264,8 @@ def test_answers_given_offline_are_sealed_on_the_phone_then_sent_once(app, world
     # The advocate sees them.
     advocate = app.test_client()
     as_person(app, advocate, world.people["advocate.p1"])
-    assert WORDS in advocate.get(f"/sessions/{session_id}").text
+    seen = advocate.get(f"/sessions/{session_id}").text
+    assert WORDS in seen and MORE_WORDS in seen
 
 
 def _wav(seconds: int, rate=44100) -> bytes:
