@@ -90,7 +90,9 @@ FONTS = [
 # Child pages in these languages load fonts/LANG.css: their script's font, subset to the
 # characters of the language's catalogue (other languages' scripts are on phones already).
 LANGUAGE_FONTS = {"ti": "ethiopic", "am": "ethiopic", "ckb": "arabic", "ps": "arabic"}
-LANGUAGE_FONT_WEIGHTS = (400, 700)
+# One weight: the browser draws bold from it (font-synthesis), which halves what a first visit
+# of a child's page in these languages downloads.
+LANGUAGE_FONT_WEIGHTS = (400,)
 # Ethiopic syllables are precomposed characters: no shaping needed, and leaving out the
 # OpenType layout tables halves the subset (Arabic must keep them: letters join).
 NO_LAYOUT_SCRIPTS = {"ethiopic"}

@@ -187,10 +187,14 @@ def test_every_staff_route_and_other_session_answers_404_in_child_mode(app, clie
     values = {"case_id": world.cases["p1"], "session_id": session_id, "version_id": version_id,
               "person_id": world.people["ictg.p1"].id, "user_id": world.people["ictg.p1"].id,
               "org_id": world.orgs["p1"], "token": "x", "step_id": "enjoy", "filename": "x"}
-    checked = 0
+    checked, any_device = 0, set()
     for rule in app.url_map.iter_rules():
         view = app.view_functions[rule.endpoint]
         if rule.endpoint == "static" or getattr(view, "access", None) == "child":
+            continue
+        if getattr(view, "access_details", {}).get("child_mode"):
+            any_device.add(rule.rule)  # what the browser fetches for the site: nothing of anyone
+            assert client.get(rule.rule).status_code == 200, rule.rule
             continue
         url = _url_for_rule(rule, values)
         if "GET" in rule.methods:
@@ -201,6 +205,7 @@ def test_every_staff_route_and_other_session_answers_404_in_child_mode(app, clie
         assert 'lang="ar"' in response.text, rule.rule  # calm child error page, child's language
         checked += 1
     assert checked > 20
+    assert any_device == {"/service-worker.js", "/manifest.webmanifest"}
     # The child pages of another session, and this session's answers under another session.
     for url in (f"/child/{other_session}/consent", f"/child/{other_session}/step/enjoy",
                 f"/child/{other_session}/media/{version_id}", f"/child/{other_session}/leave",
