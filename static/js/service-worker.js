@@ -100,6 +100,22 @@ async function cacheSession(sessionId) {
   await cache.put(list, response);  // last: the session is complete
 }
 
+// Every page of the session asks for it: one keeping at a time per session. A keeping cut short
+// (the signal went) deletes only an incomplete cache, never one kept whole before.
+const keeping = new Map();
+
+function keepSession(sessionId) {
+  if (!keeping.has(sessionId)) {
+    keeping.set(sessionId, cacheSession(sessionId).catch(async () => {
+      const name = sessionCacheName(sessionId);
+      if (!await (await caches.open(name)).match(`/child/${sessionId}/offline.json`)) {
+        await caches.delete(name);
+      }
+    }).finally(() => keeping.delete(sessionId)));
+  }
+  return keeping.get(sessionId);
+}
+
 async function noChildPageOpen() {
   const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
   return !windows.some((client) => CHILD_PATH.test(new URL(client.url).pathname));
@@ -110,7 +126,7 @@ self.addEventListener("message", (event) => {
   const session = typeof message.session === "string" && /^[A-Za-z0-9_-]{1,64}$/.test(message.session)
     ? message.session : null;
   if (message.type === "cache-session" && session) {
-    event.waitUntil(cacheSession(session).catch(() => caches.delete(sessionCacheName(session))));
+    event.waitUntil(keepSession(session));
   } else if (message.type === "clear-session" && session) {
     event.waitUntil(caches.delete(sessionCacheName(session)));
   } else if (message.type === "skip-waiting") {
