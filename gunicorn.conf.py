@@ -7,6 +7,10 @@ from prometheus_client import multiprocess
 
 bind = os.environ.get("VOICE_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("VOICE_WORKERS", 4))
+# Threads in each worker: while one request waits on the database, another uses the processor
+# (and kept-alive connections are served, which the default synchronous worker closes).
+worker_class = "gthread"
+threads = int(os.environ.get("VOICE_THREADS", 4))
 # On SIGTERM, requests and uploads in flight have this long to finish before workers are killed.
 graceful_timeout = 60
 timeout = 120

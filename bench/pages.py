@@ -1,9 +1,12 @@
 """Page speed under gunicorn against a bare Flask page, measured in one run.
 
 The demo service (on PostgreSQL, as in production) and a bare Flask page (bench/_served.py)
-are served by one gunicorn with 2 workers on 127.0.0.1; h2load (HTTP/1.1, keep-alive, CLIENTS connections) sends REQUESTS requests
-per round, in rounds alternating between the targets: a child's step GET, the bare page of the
-same size, an answer POST (encrypt, store, audit). Figures are median rates and their ratios.
+are served by one gunicorn (gunicorn.conf.py: threaded workers, 2 of them here) on 127.0.0.1;
+h2load (HTTP/1.1, keep-alive, CLIENTS connections) sends REQUESTS requests per round, in rounds
+alternating between the targets: the bare page of the step's size, the floor (the same page
+after one session SELECT and one audit INSERT on the same database: the least a signed-in read
+of a child's record costs), a child's step GET, an answer POST. Figures are median rates and
+their ratios.
 Then a 25 MB recording is uploaded to a step against a disk copy (with fsync) of the same bytes,
 and the worker's peak memory (VmHWM) growth is read; last, cProfile of the step GET in-process.
 """
@@ -184,6 +187,8 @@ def main() -> None:
         targets = {
             "bare Flask page, the step's size": lambda: _h2load(
                 f"{base}/bare/sized/{size}", cookie, "2xx"),
+            "floor: a session read, an audit row": lambda: _h2load(
+                f"{base}/bare/floor/{size}", cookie, "2xx"),
             "child step GET (Arabic, feelings)": lambda: _h2load(base + step, cookie, "2xx"),
             "answer POST (feelings)": lambda: _h2load(base + voice_step, post_cookie, "3xx",
                                                       folder / "answer.txt"),
@@ -193,7 +198,7 @@ def main() -> None:
             for name, run in targets.items():
                 rates[name].append(run())
         bare = statistics.median(rates["bare Flask page, the step's size"])
-        print(f"gunicorn, {WORKERS} workers, h2load --h1 -c {CLIENTS} -n {REQUESTS}, "
+        print(f"gunicorn, {WORKERS} workers of 4 threads, h2load --h1 -c {CLIENTS} -n {REQUESTS}, "
               f"{ROUNDS} alternating rounds; the step is {size} bytes")
         print(f"{'target':<36} {'median req/s':>12} {'vs bare':>8}")
         for name, values in rates.items():

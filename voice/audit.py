@@ -17,7 +17,7 @@ from .models import (AnswerVersion, AuditEvent, ConsentRecord, SharingRecord,
 OK, DENIED, FAILED = "ok", "denied", "failed"
 
 
-def _entry(action, record=None, outcome=OK, case_id=None, org_id=None, actor_id=None):
+def _values(action, record=None, outcome=OK, case_id=None, org_id=None, actor_id=None) -> dict:
     user = g.get("user") if has_request_context() else None
     record_type = getattr(record, "__tablename__", None) if record is not None else None
     record_id = getattr(record, "id", None) if record is not None else None
@@ -25,40 +25,33 @@ def _entry(action, record=None, outcome=OK, case_id=None, org_id=None, actor_id=
         case_id = record_id
     if case_id is None:
         case_id = getattr(record, "case_id", None)
-    return AuditEvent(
-        actor_id=actor_id or (user.id if user else None),
-        org_id=org_id or (user.org_id if user else None),
-        case_id=case_id,
-        action=action,
-        record_type=record_type,
-        record_id=str(record_id) if record_id is not None else None,
-        outcome=outcome,
-    )
+    return {"at": now(), "actor_id": actor_id or (user.id if user else None),
+            "org_id": org_id or (user.org_id if user else None), "case_id": case_id,
+            "action": action, "record_type": record_type,
+            "record_id": str(record_id) if record_id is not None else None, "outcome": outcome}
+
+
+def record_in(session: Session, action: str, record=None, outcome: str = OK, **ids) -> None:
+    """Add an entry to a unit of work: written at once, committed or rolled back with it."""
+    session.execute(insert(AuditEvent), [_values(action, record, outcome, **ids)])
 
 
 def record(action: str, record=None, outcome: str = OK, **ids) -> None:
     """Add an entry to the current unit of work."""
-    db.session().add(_entry(action, record, outcome, **ids))
-
-
-def record_in(session: Session, action: str, record=None, outcome: str = OK, **ids) -> None:
-    """Add an entry to a unit of work of its own (`db.transaction()`: the worker's jobs)."""
-    session.add(_entry(action, record, outcome, **ids))
+    record_in(db.session(), action, record, outcome, **ids)
 
 
 def record_each(action: str, records) -> None:
     """An entry for each record (say, each row of a page) in one statement."""
-    entries = [_entry(action, item) for item in records]
+    entries = [_values(action, item) for item in records]
     if entries:
-        db.session().execute(insert(AuditEvent), [
-            {column.key: getattr(entry, column.key) for column in AuditEvent.__table__.columns
-             if column.key != "id"} | {"at": now()} for entry in entries])
+        db.session().execute(insert(AuditEvent), entries)
 
 
 def record_alone(action: str, record=None, outcome: str = DENIED, **ids) -> None:
     """Write an entry in its own transaction (for refusals and failures)."""
     with db.transaction() as session:
-        session.add(_entry(action, record, outcome, **ids))
+        record_in(session, action, record, outcome, **ids)
 
 
 # Records of record: once written, never changed (a new row says what changed). Only the

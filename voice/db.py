@@ -11,12 +11,13 @@ when it ends. Three helpers cover the rest:
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask import Flask, current_app, g
-from sqlalchemy import Select, create_engine, event, func, select
+from sqlalchemy import Select, create_engine, event, exc, func, select
 from sqlalchemy.pool import NullPool
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -40,7 +41,32 @@ def make_engine(url: str, pooled: bool = True) -> Engine:
         return engine
     if not pooled:
         return create_engine(url, poolclass=NullPool, hide_parameters=True)
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, hide_parameters=True)
+    engine = create_engine(url, pool_size=5, max_overflow=5, hide_parameters=True)
+    _ping_when_idle(engine)
+    return engine
+
+
+PING_AFTER_IDLE = 10.0  # seconds
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """A pooled connection is tried before use when it has been idle for PING_AFTER_IDLE seconds
+    or more (a restarted server, a dropped link); a dead one is replaced, as SQLAlchemy's
+    `pool_pre_ping` does, but a connection in constant use is not pinged before every request
+    (a round trip each)."""
+    @event.listens_for(engine.pool, "checkin")
+    def _idle_since(_dbapi_connection, record):
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.pool, "checkout")
+    def _ping(dbapi_connection, record, _proxy):
+        if time.monotonic() - record.info.get("idle_since", 0.0) < PING_AFTER_IDLE:
+            return
+        try:
+            dbapi_connection.execute("SELECT 1")
+            dbapi_connection.rollback()
+        except Exception as error:  # the pool replaces the connection and tries again
+            raise exc.DisconnectionError() from error
 
 
 def init_app(app: Flask) -> None:

@@ -7,7 +7,8 @@ from pathlib import Path
 from babel import Locale
 from babel.messages.pofile import read_po
 from flask import Flask, g, has_request_context, request
-from flask_babel import Babel, format_date, format_datetime, get_locale, gettext
+from flask_babel import (Babel, format_date, format_datetime, get_locale, get_translations,
+                         gettext)
 from flask_babel import refresh as _refresh
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
@@ -23,6 +24,13 @@ RTL = {"ar", "ckb", "ps", "prs", "fa"}
 def init_app(app: Flask) -> None:
     Babel(app, locale_selector=select_locale,
           default_translation_directories=str(TRANSLATIONS))
+    # Templates' _() and ngettext() with the request's catalogue found once (Flask-Babel's own
+    # look it up again on each of a page's forty or so calls).
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n), newstyle=True)
     app.jinja_env.globals.update(page_dir=page_dir, page_lang=page_lang, language_name=language_name,
                                  translation_status=status, draft_languages=draft_languages)
     # Language names on staff pages (child pages show a language's own name only).
@@ -50,7 +58,15 @@ def current() -> str:
 
 
 def refresh() -> None:
+    g.pop("translations", None)
     _refresh()
+
+
+def _translations():
+    found = g.get("translations")
+    if found is None:
+        found = g.translations = get_translations()
+    return found
 
 
 def page_dir() -> str:

@@ -15,7 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import joinedload
 
 from .. import db
-from ..models import AuthSession, User, now
+from ..models import AuthSession, CaptureSession, User, now
 from . import service
 
 
@@ -44,7 +44,9 @@ def load() -> None:
         return
     session = db.session()
     row = session.scalar(select(AuthSession).where(AuthSession.token_hash == _hash(token))
-                         .options(joinedload(AuthSession.user)))
+                         .options(joinedload(AuthSession.user),
+                                  joinedload(AuthSession.child_session)
+                                  .joinedload(CaptureSession.case)))
     if row is None:
         return
     config, moment = current_app.config, now()

@@ -94,21 +94,24 @@ def step_sprite(questionnaire_id: str, step_id: str) -> str:
 def url(name: str) -> str:
     """The picture in the page's sprite (an <svg><use href=...> target): the sprite of a step's
     own pictures on a step page (see `for_step`), else the one of every picture."""
-    return url_for("static", filename=g.get("picture_sprite", SPRITE)) + "#" + name
+    if "picture_href" not in g:
+        g.picture_href = url_for("static", filename=g.get("picture_sprite", SPRITE)) + "#"
+    return g.picture_href + name
 
 
 def for_step(questionnaire_id: str, step_id: str) -> None:
     """This page is that step's: its pictures come from the step's sprite (scripts/build_assets.py
     writes one for each step of each questionnaire, with the pictures of every step page)."""
     g.picture_sprite = step_sprite(questionnaire_id, step_id)
+    g.pop("picture_href", None)
 
 
 def show(name: str, classes: str = "", labelled: bool = False) -> Markup:
     """A picture from the sprite: named by its label in the child's language when `labelled`,
     else hidden from screen readers (the words beside it say what it means)."""
-    named = Markup(' role="img" aria-label="{}"').format(label(name)) if labelled else \
+    named = Markup(' role="img" aria-label="%s"') % label(name) if labelled else \
         Markup(' aria-hidden="true"')
-    return Markup('<svg class="{}"{} focusable="false"><use href="{}"/></svg>').format(
+    return Markup('<svg class="%s"%s focusable="false"><use href="%s"/></svg>') % (
         classes, named, url(name))
 
 

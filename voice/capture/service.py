@@ -13,6 +13,7 @@ from functools import lru_cache
 
 from flask_babel import gettext
 from sqlalchemy import select, update
+from sqlalchemy.orm import contains_eager
 
 from .. import audit, db, events, storage
 from ..auth import passwords
@@ -139,6 +140,16 @@ def answers(capture: CaptureSession) -> dict[str, Answer]:
     return {answer.step_id: answer for answer in rows}
 
 
+def latest_version(capture: CaptureSession, step_id: str) -> AnswerVersion | None:
+    """The child's answer to a step as it is now (its latest version, with its answer), in one
+    query."""
+    return db.session().scalar(
+        select(AnswerVersion).join(AnswerVersion.answer)
+        .where(Answer.session_id == capture.id, Answer.step_id == step_id)
+        .order_by(AnswerVersion.number.desc()).limit(1)
+        .options(contains_eager(AnswerVersion.answer)))
+
+
 def answer_forms(step: Step) -> tuple[str, ...]:
     """How a step can be answered: its options kind, or the media/text forms it accepts."""
     return (step.kind,) if step.kind in ("feelings", "choice") else step.accept
@@ -162,18 +173,24 @@ def _same(version: AnswerVersion | None, form: str, value) -> bool:
     return version.form == form and version.media_file_id is None and value_of(version) == value
 
 
+UNREAD = object()
+
+
 def save(capture: CaptureSession, step: Step, form: str, value=None,
-         upload: media.Cleaned | None = None) -> AnswerVersion | None:
-    """Store a new version of the child's answer to `step`; None when nothing changed."""
+         upload: media.Cleaned | None = None, latest=UNREAD) -> AnswerVersion | None:
+    """Store a new version of the child's answer to `step`; None when nothing changed.
+    `latest`: the answer's latest version as the caller has just read it (else read here)."""
     if not consent.has_consent(capture):
         raise NoConsent()
     if form != "cleared" and form not in answer_forms(step):
         raise ValueError(form)
     session = db.session()
-    answer = session.scalar(select(Answer).where(Answer.session_id == capture.id,
-                                                 Answer.step_id == step.id))
-    if upload is None and _same(answer.latest if answer else None, form, value):
+    if latest is UNREAD:
+        latest = latest_version(capture, step.id)
+    if upload is None and _same(latest, form, value):
         return None
+    answer = latest.answer if latest is not None else session.scalar(select(Answer).where(
+        Answer.session_id == capture.id, Answer.step_id == step.id))
     if answer is None:
         answer = Answer(id=new_id(), case_id=capture.case_id, session_id=capture.id,
                         step_id=step.id)
@@ -181,7 +198,8 @@ def save(capture: CaptureSession, step: Step, form: str, value=None,
     case = capture.case
     seal = cipher(case)
     version = AnswerVersion(id=new_id(), case_id=case.id, form=form, language=capture.language,
-                            number=len(answer.versions) + 1, created_by_id=capture.started_by_id)
+                            number=latest.number + 1 if latest is not None else 1,
+                            created_by_id=capture.started_by_id)
     version.case = case
     if value is not None:
         encoded = json.dumps(value) if form in ("feelings", "choice") else value
@@ -191,7 +209,8 @@ def save(capture: CaptureSession, step: Step, form: str, value=None,
         upload.file.seek(0)
         version.media_file_id, version.media_bytes = storage.save(seal, case.id, upload.file)
         version.media_type, version.media_seconds = upload.media_type, upload.seconds
-    answer.versions.append(version)
+    version.answer = answer  # joins answer.versions without reading them
+    session.add(version)
     audit.record("answer.save", version, case_id=case.id)
     if form == "choice" and step.signals(value or ()):
         events.safety_signal.send(version)

@@ -124,8 +124,7 @@ def step(capture, step_id):
     from_review = request.values.get("from") == "review"
     after = url_for("child.review", session_id=capture.id) if from_review else \
         _step_url(capture, index + 1)
-    existing = None if blank else service.answers(capture).get(current.id)
-    latest = existing.latest if existing else None
+    latest = None if blank else service.latest_version(capture, current.id)
     forms = service.answer_forms(current)
     chosen = request.values.get("form")
     if chosen == "choose" and len(forms) > 1:
@@ -323,7 +322,7 @@ def read_aloud(capture, step, with_options: bool) -> list[str]:
     """What the read-aloud button plays for a step, in order: the checked recordings of its
     prompt, hint and (when shown) option labels; else a recorded prompt shipped with the
     questionnaire; else nothing (then the device's voice reads the words, if it has one)."""
-    found = readaloud.checked(service.questionnaire_of(capture), capture.language)
+    found = readaloud.checked_for_step(service.questionnaire_of(capture), capture.language, step)
     if f"{step.id}:prompt" in found:
         keys = [f"{step.id}:prompt", f"{step.id}:hint"]
         keys += [f"{step.id}:option:{option.id}" for option in step.options] if with_options \

@@ -24,8 +24,13 @@ __all__ = ["SHARE_PANEL", "SHARE_PRIVATE", "SHARE_WORDS", "has_consent", "record
 # --- consent before capture ------------------------------------------------------------------
 
 def latest_consent(capture: CaptureSession) -> ConsentRecord | None:
-    return db.session().scalar(select(ConsentRecord).where(
-        ConsentRecord.session_id == capture.id).order_by(ConsentRecord.id.desc()).limit(1))
+    """The session's latest consent record, read once a unit of work (a step checks it, then
+    saving the answer and who is present read it again); `record_consent` keeps it current."""
+    known = db.session().info.setdefault("latest_consent", {})
+    if capture.id not in known:
+        known[capture.id] = db.session().scalar(select(ConsentRecord).where(
+            ConsentRecord.session_id == capture.id).order_by(ConsentRecord.id.desc()).limit(1))
+    return known[capture.id]
 
 
 def has_consent(capture: CaptureSession) -> bool:
@@ -47,6 +52,7 @@ def record_consent(capture: CaptureSession, user: User, agreed: bool, given_how:
         record.present = cipher(capture.case).seal(record.seal_id, "present", present.strip())
     db.session().add(record)
     db.session().flush()
+    db.session().info.setdefault("latest_consent", {})[capture.id] = record
     audit.record("consent.record", record, case_id=capture.case_id)
     return record
 

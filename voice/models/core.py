@@ -89,6 +89,9 @@ class AuthSession(Base):
     child_session_id: Mapped[str | None] = mapped_column(String(32))
 
     user: Mapped[User] = relationship()
+    # Read with the session itself: one query tells who holds the device and for which child.
+    child_session: Mapped["CaptureSession | None"] = relationship(
+        primaryjoin="foreign(AuthSession.child_session_id) == CaptureSession.id", viewonly=True)
 
 
 class Case(Base):

@@ -170,8 +170,7 @@ def _answer(capture_session, payload) -> None:
     form = payload.get("form")
     if form not in capture.answer_forms(step):
         raise Refused("invalid")
-    answer = capture.answers(capture_session).get(step.id)
-    latest = answer.latest if answer is not None else None
+    latest = capture.latest_version(capture_session, step.id)
     cleaned = None
     if form in MEDIA_FORMS and payload.get("upload"):
         cleaned = _cleaned_upload(capture_session, str(payload["upload"]), form)

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from .. import audit, db
 from ..capture import media
-from ..capture.questionnaire import Questionnaire
+from ..capture.questionnaire import Questionnaire, Step
 from ..capture.service import questionnaires
 from ..models import PromptRecording, User, new_id, now
 
@@ -46,13 +46,15 @@ class Part:
 
 
 def parts(questionnaire: Questionnaire) -> list[Part]:
-    found = []
-    for step in questionnaire.steps:
-        found.append(Part(f"{step.id}:prompt", "prompt", step.id, step.prompt))
-        if step.hint:
-            found.append(Part(f"{step.id}:hint", "hint", step.id, step.hint))
-        found.extend(Part(f"{step.id}:option:{option.id}", "option", step.id, option.label)
-                     for option in step.options)
+    return [part for step in questionnaire.steps for part in _step_parts(step)]
+
+
+def _step_parts(step: Step) -> list[Part]:
+    found = [Part(f"{step.id}:prompt", "prompt", step.id, step.prompt)]
+    if step.hint:
+        found.append(Part(f"{step.id}:hint", "hint", step.id, step.hint))
+    found.extend(Part(f"{step.id}:option:{option.id}", "option", step.id, option.label)
+                 for option in step.options)
     return found
 
 
@@ -70,6 +72,17 @@ def checked(questionnaire: Questionnaire, language: str) -> dict[str, PromptReco
     """What a child hears: the checked recordings only."""
     return {key: row for key, row in recordings(questionnaire, language).items()
             if row.checked_at is not None}
+
+
+def checked_for_step(questionnaire: Questionnaire, language: str,
+                     step: Step) -> dict[str, PromptRecording]:
+    """What a child hears on one step: its checked recordings of the current words."""
+    texts = {part.key: part.text for part in _step_parts(step)}
+    rows = db.session().scalars(select(PromptRecording).where(
+        PromptRecording.questionnaire_id == questionnaire.id,
+        PromptRecording.language == language, PromptRecording.part.in_(texts),
+        PromptRecording.checked_at.is_not(None)))
+    return {row.part: row for row in rows if texts[row.part] == row.source_text}
 
 
 def languages_with_recordings(questionnaire: Questionnaire) -> list[str]:
