@@ -32,23 +32,12 @@ def create() -> EncryptedTempFile:
     return EncryptedTempFile(Path(current_app.config["INSTANCE_PATH"]) / "uploads")
 
 
-class EncryptedTempFile(io.RawIOBase):
-    def __init__(self, folder: Path):
-        super().__init__()
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        path = folder / secrets.token_hex(16)
-        self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        os.unlink(path)
-        self._aes = AESGCM(AESGCM.generate_key(bit_length=256))
-        self._size = self._position = 0
-        self._index: int | None = None  # the chunk held in memory
-        self._plain = bytearray()
-        self._dirty = False
+class SeekableFile(io.RawIOBase):
+    """What a file read through `read`, with its own position and `_size`, does alike."""
+
+    _position = _size = 0
 
     def readable(self) -> bool:
-        return True
-
-    def writable(self) -> bool:
         return True
 
     def seekable(self) -> bool:
@@ -65,6 +54,31 @@ class EncryptedTempFile(io.RawIOBase):
             raise OSError("negative seek position")
         self._position = base + offset
         return self._position
+
+    def readall(self) -> bytes:
+        return self.read()
+
+    def readinto(self, buffer) -> int:
+        data = self.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+
+class EncryptedTempFile(SeekableFile):
+    def __init__(self, folder: Path):
+        super().__init__()
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path = folder / secrets.token_hex(16)
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        os.unlink(path)
+        self._aes = AESGCM(AESGCM.generate_key(bit_length=256))
+        self._size = self._position = 0
+        self._index: int | None = None  # the chunk held in memory
+        self._plain = bytearray()
+        self._dirty = False
+
+    def writable(self) -> bool:
+        return True
 
     def read(self, size: int | None = -1) -> bytes:
         self._checkClosed()
@@ -85,14 +99,6 @@ class EncryptedTempFile(io.RawIOBase):
         self._checkClosed()
         room = CHUNK - self._position % CHUNK
         return self.read(room if size is None or size < 0 else min(size, room))
-
-    def readall(self) -> bytes:
-        return self.read()
-
-    def readinto(self, buffer) -> int:
-        data = self.read(len(buffer))
-        buffer[:len(data)] = data
-        return len(data)
 
     def write(self, data) -> int:
         self._checkClosed()

@@ -3,38 +3,21 @@ copied first. Each piece is bytes of its own (a header written anew) or a (start
 the source file, read from it only when the spliced file is read."""
 from __future__ import annotations
 
-import io
 from bisect import bisect_right
 from itertools import accumulate
 from typing import BinaryIO
 
+from ..encrypted_tempfile import SeekableFile
+
 Piece = bytes | tuple[int, int]
 
 
-class Spliced(io.RawIOBase):
+class Spliced(SeekableFile):
     def __init__(self, source: BinaryIO, pieces: list[Piece]):
         super().__init__()
         self.source, self._pieces = source, [p for p in pieces if _length(p)]
         self._starts = list(accumulate((_length(p) for p in self._pieces), initial=0))
-        self._position = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        self._checkClosed()
-        return self._position
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        self._checkClosed()
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._starts[-1]}[whence]
-        if base + offset < 0:
-            raise OSError("negative seek position")
-        self._position = base + offset
-        return self._position
+        self._size = self._starts[-1]
 
     def read(self, size: int | None = -1) -> bytes:
         """At most `size` bytes (all that is left when size is negative), from one piece: a
@@ -57,14 +40,6 @@ class Spliced(io.RawIOBase):
             data = piece[offset:offset + count]
         self._position += len(data)
         return data
-
-    def readall(self) -> bytes:
-        return self.read()
-
-    def readinto(self, buffer) -> int:
-        data = self.read(len(buffer))
-        buffer[:len(data)] = data
-        return len(data)
 
     def close(self) -> None:
         if not self.closed:

@@ -8,7 +8,7 @@ import os
 import struct
 from typing import BinaryIO
 
-CHUNK = 64 * 1024
+BUFFER = 16 * 1024  # the parser's small reads come from memory, this much at a time
 
 
 class Malformed(Exception):
@@ -109,7 +109,7 @@ def clean(handle: BinaryIO) -> tuple[list[bytes | tuple[int, int]], float]:
     Malformed for anything but a well-formed recording with exactly one audio track."""
     size = handle.seek(0, os.SEEK_END)
     handle.seek(0)
-    buffered = io.BufferedReader(handle, 16 * 1024)  # the parser's small reads, from memory
+    buffered = io.BufferedReader(handle, BUFFER)
     try:
         return _clean(_Ebml(buffered), size)
     finally:
