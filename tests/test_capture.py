@@ -364,6 +364,8 @@ def test_bad_uploads_are_refused_and_nothing_is_stored(app, client, world):
         (b"not audio at all" * 100, "voice.webm", "We could not play this recording"),
         (jpeg, "voice.mp3", "We could not play this recording"),
         (webm(3)[:200], "cut.webm", "We could not play this recording"),
+        (webm(3)[:-10], "cut-in-a-block.webm", "We could not play this recording"),
+        (wav(2)[:-4000], "cut.wav", "We could not play this recording"),
         (wav(601), "long.wav", "longer than 10 minutes"),
         (webm(700), "long.webm", "longer than 10 minutes"),
         (b"RIFF" + b"\0" * (26 * 1024 * 1024), "huge.wav", "This recording is too big"),

@@ -133,7 +133,8 @@ class CaseCipher:
             last = not following
             nonce = os.urandom(NONCE)
             sealed = aes.encrypt(nonce, chunk, aad + struct.pack(">QB", index, last))
-            target.write(struct.pack(">I", len(sealed)) + nonce + sealed)
+            target.write(struct.pack(">I", len(sealed)) + nonce)
+            target.write(sealed)
             if last:
                 return size
             chunk, index = following, index + 1

@@ -32,23 +32,12 @@ def create() -> EncryptedTempFile:
     return EncryptedTempFile(Path(current_app.config["INSTANCE_PATH"]) / "uploads")
 
 
-class EncryptedTempFile(io.RawIOBase):
-    def __init__(self, folder: Path):
-        super().__init__()
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        path = folder / secrets.token_hex(16)
-        self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        os.unlink(path)
-        self._aes = AESGCM(AESGCM.generate_key(bit_length=256))
-        self._size = self._position = 0
-        self._index: int | None = None  # the chunk held in memory
-        self._plain = bytearray()
-        self._dirty = False
+class SeekableFile(io.RawIOBase):
+    """What a file read through `read`, with its own position and `_size`, does alike."""
+
+    _position = _size = 0
 
     def readable(self) -> bool:
-        return True
-
-    def writable(self) -> bool:
         return True
 
     def seekable(self) -> bool:
@@ -66,18 +55,6 @@ class EncryptedTempFile(io.RawIOBase):
         self._position = base + offset
         return self._position
 
-    def read(self, size: int | None = -1) -> bytes:
-        self._checkClosed()
-        end = self._size if size is None or size < 0 else min(self._size, self._position + size)
-        pieces = []
-        while self._position < end:
-            index, offset = divmod(self._position, CHUNK)
-            self._load(index)
-            piece = self._plain[offset:offset + end - self._position]
-            pieces.append(piece)
-            self._position += len(piece)
-        return b"".join(pieces)
-
     def readall(self) -> bytes:
         return self.read()
 
@@ -85,6 +62,43 @@ class EncryptedTempFile(io.RawIOBase):
         data = self.read(len(buffer))
         buffer[:len(data)] = data
         return len(data)
+
+
+class EncryptedTempFile(SeekableFile):
+    def __init__(self, folder: Path):
+        super().__init__()
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path = folder / secrets.token_hex(16)
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        os.unlink(path)
+        self._aes = AESGCM(AESGCM.generate_key(bit_length=256))
+        self._size = self._position = 0
+        self._index: int | None = None  # the chunk held in memory
+        self._plain = bytearray()
+        self._dirty = False
+
+    def writable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        self._checkClosed()
+        end = self._size if size is None or size < 0 else min(self._size, self._position + size)
+        pieces = []
+        while self._position < end:
+            index, offset = divmod(self._position, CHUNK)
+            self._load(index)
+            # A clean chunk is held as bytes: a read of all of it is that object, not a copy.
+            piece = self._plain[offset:offset + end - self._position]
+            pieces.append(piece)
+            self._position += len(piece)
+        return bytes(pieces[0]) if len(pieces) == 1 else b"".join(pieces)
+
+    def read1(self, size: int = -1) -> bytes:
+        """At most `size` bytes, not past the end of the chunk they start in: all of a chunk
+        read from its start is the decrypted chunk itself, not a copy of it."""
+        self._checkClosed()
+        room = CHUNK - self._position % CHUNK
+        return self.read(room if size is None or size < 0 else min(size, room))
 
     def write(self, data) -> int:
         self._checkClosed()
@@ -94,10 +108,17 @@ class EncryptedTempFile(io.RawIOBase):
         done = 0
         while done < len(view):
             index, offset = divmod(self._position, CHUNK)
-            self._load(index)
             step = min(CHUNK - offset, len(view) - done)
-            self._plain[offset:offset + step] = view[done:done + step]
-            self._dirty = True
+            if step == CHUNK:  # a whole chunk: sealed straight from the caller's bytes
+                if self._index == index:
+                    self._index, self._plain, self._dirty = None, b"", False
+                self._seal(index, view[done:done + step])
+            else:
+                self._load(index)
+                if not isinstance(self._plain, bytearray):
+                    self._plain = bytearray(self._plain)
+                self._plain[offset:offset + step] = view[done:done + step]
+                self._dirty = True
             done += step
             self._position += step
             self._size = max(self._size, self._position)
@@ -112,7 +133,7 @@ class EncryptedTempFile(io.RawIOBase):
             index, keep = divmod(size, CHUNK)
             if keep:
                 self._load(index)
-                del self._plain[keep:]
+                self._plain = bytearray(self._plain[:keep])
                 self._dirty = True
             else:
                 self._flush()
@@ -140,22 +161,27 @@ class EncryptedTempFile(io.RawIOBase):
         if index == self._index:
             return
         self._flush()
-        plain = bytearray()
+        plain = b""
         if index * CHUNK < self._size:
             blob = os.pread(self._fd, SLOT, index * SLOT)
             try:
-                plain = bytearray(self._aes.decrypt(blob[:NONCE], blob[NONCE:],
-                                                    struct.pack(">Q", index)))
+                plain = self._aes.decrypt(blob[:NONCE], memoryview(blob)[NONCE:],
+                                          struct.pack(">Q", index))
             except InvalidTag as exc:
                 raise OSError("the temporary file was changed on disk") from exc
         self._index, self._plain, self._dirty = index, plain, False
 
     def _flush(self) -> None:
-        if not self._dirty:
-            return
+        if self._dirty:
+            self._seal(self._index, self._plain)
+            self._dirty = False
+
+    def _seal(self, index: int, plain) -> None:
         nonce = os.urandom(NONCE)
-        blob = nonce + self._aes.encrypt(nonce, bytes(self._plain), struct.pack(">Q", self._index))
-        written = 0
-        while written < len(blob):
-            written += os.pwrite(self._fd, blob[written:], self._index * SLOT + written)
-        self._dirty = False
+        sealed = self._aes.encrypt(nonce, plain, struct.pack(">Q", index))
+        written = os.pwritev(self._fd, (nonce, sealed), index * SLOT)
+        if written < NONCE + len(sealed):  # a short write: the rest, as one piece
+            rest = (nonce + sealed)[written:]
+            while rest:
+                done = os.pwrite(self._fd, rest, index * SLOT + NONCE + len(sealed) - len(rest))
+                rest = rest[done:]

@@ -1,10 +1,13 @@
 """Uploads judged by their content, never by their name or declared type.
 
-An upload is copied in chunks to an encrypted temporary file (never held whole in memory, never
-on disk in plaintext: see encrypted_tempfile.py), then identified from its bytes, checked, cleaned
-of metadata and handed back as an encrypted temporary file ready to be sealed into storage. The
-checks read and write through those files, which decrypt and encrypt on the fly. Anything not
-understood is refused with a message for the child.
+An upload is in an encrypted temporary file (never held whole in memory, never on disk in
+plaintext: see encrypted_tempfile.py; the form parser spools it there, anything else is copied
+there in chunks), then identified from its bytes, checked, cleaned of metadata and handed back as
+a file ready to be sealed into storage: an encrypted temporary file, or for WebM and WAV a
+`Spliced` one, the pieces of the upload to keep with new headers between them, read from the
+upload only as it is sealed (no second copy to write and read back). The checks read and write
+through those files, which decrypt and encrypt on the fly. Anything not understood is refused
+with a message for the child.
 
 Images: only JPEG, PNG and WebP as Pillow identifies them, with decompression-bomb limits turned
 into refusals; turned upright by the EXIF orientation, scaled to at most 2048 px and re-encoded
@@ -16,7 +19,8 @@ WebM parser, and Chromium's MediaRecorder writes no Duration element, so for Web
 cluster and block timecodes are read (the largest one is the length). At most 10 minutes and 25 MB.
 Tags are removed: WebM is rewritten with only its tracks and clusters (no tags, chapters,
 attachments, title or date), MP4's user-data and metadata boxes are blanked, MP3's ID3 and APE
-tags and Ogg's comments are deleted, and WAV is rewritten with only its format and data chunks.
+tags and Ogg's comments are deleted, and WAV is rewritten with only its format and data chunks
+(a data chunk longer than the file is refused).
 """
 from __future__ import annotations
 
@@ -37,6 +41,7 @@ from PIL import Image, ImageOps
 
 from ..encrypted_tempfile import EncryptedTempFile, create
 from . import webm
+from .spliced import Spliced
 
 IMAGE_MAX_BYTES = 20 * 1024 * 1024
 IMAGE_MAX_SIDE = 2048
@@ -65,9 +70,9 @@ class Refused(Exception):
 
 @dataclass
 class Cleaned:
-    """A checked, cleaned file in an encrypted temporary file (the caller closes it: `discard`)."""
+    """A checked, cleaned file, encrypted on disk (the caller closes it: `discard`)."""
 
-    file: EncryptedTempFile
+    file: EncryptedTempFile | Spliced
     media_type: str
     seconds: float | None = None
 
@@ -86,7 +91,11 @@ def _closed_on_error(make):
 
 
 def spool(source: BinaryIO, limit: int, too_big) -> EncryptedTempFile:
-    """Copy an upload stream in chunks to an encrypted temporary file; refuse empty or over-limit."""
+    """The upload in an encrypted temporary file; refuse empty or over-limit. One the form parser
+    spooled already is used as it is (copying it would decrypt and encrypt it all once more)."""
+    if isinstance(source, EncryptedTempFile):
+        return _sized(source, source.seek(0, os.SEEK_END), limit, too_big)
+
     def copy(target):
         size = 0
         while chunk := source.read(CHUNK):
@@ -94,11 +103,16 @@ def spool(source: BinaryIO, limit: int, too_big) -> EncryptedTempFile:
             if size > limit:
                 raise Refused(too_big)
             target.write(chunk)
-        if size == 0:
-            raise Refused(EMPTY)
-        target.seek(0)
-        return target
+        return _sized(target, size, limit, too_big)
     return _closed_on_error(copy)
+
+
+def _sized(spooled: EncryptedTempFile, size: int, limit: int, too_big) -> EncryptedTempFile:
+    if size > limit or size == 0:
+        spooled.close()
+        raise Refused(too_big if size else EMPTY)
+    spooled.seek(0)
+    return spooled
 
 
 # --- images ----------------------------------------------------------------------------------
@@ -159,24 +173,19 @@ def clean_audio(source: BinaryIO) -> Cleaned:
         head = spooled.read(16)
         spooled.seek(0)
         if head.startswith(b"\x1a\x45\xdf\xa3"):
-            cleaned = _webm(spooled)
-        elif head.startswith(b"OggS"):
-            cleaned = _ogg_opus(spooled)
-        elif head[4:8] == b"ftyp":
-            cleaned = _mp4(spooled)
-        elif head.startswith(b"RIFF") and head[8:12] == b"WAVE":
-            cleaned = _wav(spooled)
-        elif head.startswith(b"ID3") or _mp3_frame(head):
-            cleaned = _mp3(spooled)
-        else:
-            raise Refused(NOT_AUDIO)
+            return _webm(spooled)
+        if head.startswith(b"OggS"):
+            return _ogg_opus(spooled)
+        if head[4:8] == b"ftyp":
+            return _mp4(spooled)
+        if head.startswith(b"RIFF") and head[8:12] == b"WAVE":
+            return _wav(spooled)
+        if head.startswith(b"ID3") or _mp3_frame(head):
+            return _mp3(spooled)
+        raise Refused(NOT_AUDIO)
     except BaseException:
         spooled.close()
         raise
-    # Ogg, MP3 and MP4 are cleaned in place: then the spooled file is the result.
-    if cleaned.file is not spooled:
-        spooled.close()
-    return cleaned
 
 
 def _check_seconds(seconds: float | None) -> float:
@@ -256,22 +265,14 @@ def _wav(handle: BinaryIO) -> Cleaned:
     if len(fmt) < 16 or struct.unpack("<H", fmt[:2])[0] not in (1, 3, 0xFFFE):
         raise Refused(NOT_AUDIO)
 
-    def rewrite(target):
-        body = 4 + 8 + len(fmt) + (len(fmt) & 1) + 8 + data_size + (data_size & 1)
-        target.write(b"RIFF" + struct.pack("<I", body) + b"WAVE")
-        target.write(b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"\0" * (len(fmt) & 1))
-        target.write(b"data" + struct.pack("<I", data_size))
-        handle.seek(data_at)
-        remaining = data_size
-        while remaining:
-            chunk = handle.read(min(CHUNK, remaining))
-            if not chunk:
-                break
-            target.write(chunk)
-            remaining -= len(chunk)
-        target.write(b"\0" * (remaining + (data_size & 1)))
-        return Cleaned(target, "audio/wav", seconds)
-    return _closed_on_error(rewrite)
+    if data_at + data_size > handle.seek(0, os.SEEK_END):
+        raise Refused(NOT_AUDIO)  # its samples end before the data chunk says
+    body = 4 + 8 + len(fmt) + (len(fmt) & 1) + 8 + data_size + (data_size & 1)
+    head = (b"RIFF" + struct.pack("<I", body) + b"WAVE"
+            + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"\0" * (len(fmt) & 1)
+            + b"data" + struct.pack("<I", data_size))
+    pieces = [head, (data_at, data_at + data_size)] + [b"\0"] * (data_size & 1)
+    return Cleaned(Spliced(handle, pieces), "audio/wav", seconds)
 
 
 # MP4: boxes are [size:4][type:4] (size 1: a 64-bit size follows; size 0: to the end of file).
@@ -330,11 +331,9 @@ def _mp4(handle: BinaryIO) -> Cleaned:
     return Cleaned(handle, "audio/mp4", seconds)
 
 
-def _webm(handle: BinaryIO) -> Cleaned:
-    def rewritten(target):
-        try:
-            seconds = webm.rewrite(handle, target)
-        except webm.Malformed:
-            raise Refused(NOT_AUDIO) from None
-        return Cleaned(target, "audio/webm", _check_seconds(seconds))
-    return _closed_on_error(rewritten)
+def _webm(handle: EncryptedTempFile) -> Cleaned:
+    try:
+        pieces, seconds = webm.clean(handle)
+    except webm.Malformed:
+        raise Refused(NOT_AUDIO) from None
+    return Cleaned(Spliced(handle, pieces), "audio/webm", _check_seconds(seconds))

@@ -1,12 +1,14 @@
-"""WebM (EBML) recordings, as browsers' MediaRecorder makes them: read element by element and
-copied without what could carry metadata, with the duration the recorder left out written in."""
+"""WebM (EBML) recordings, as browsers' MediaRecorder makes them: read element by element, and
+described as the pieces of a copy without what could carry metadata, with the duration the
+recorder left out written in (the copy itself is made as it is sealed into storage)."""
 from __future__ import annotations
 
+import io
 import os
 import struct
 from typing import BinaryIO
 
-CHUNK = 64 * 1024
+BUFFER = 16 * 1024  # the parser's small reads come from memory, this much at a time
 
 
 class Malformed(Exception):
@@ -96,18 +98,25 @@ def _block_timecode(head: bytes) -> int:
     return struct.unpack(">h", head[length:length + 2])[0]
 
 
-def _copy_exact(reader: _Ebml, target: BinaryIO, size: int) -> None:
-    while size:
-        chunk = reader.read(min(CHUNK, size))
-        target.write(chunk)
-        size -= len(chunk)
+MAX_PIECES = 10_000  # kept ranges between dropped elements (Chromium's recordings have one)
+SEGMENT_UNKNOWN_SIZE = bytes.fromhex("18538067 01ffffffffffffff".replace(" ", ""))
 
 
-def rewrite(handle: BinaryIO, target: BinaryIO) -> float:
-    """Copy the WebM recording in handle to target without its tags, attachments, chapters,
-    cues and seek index, with its duration written in; its length in seconds. Raises Malformed
-    for anything but a well-formed recording with exactly one audio track."""
-    reader = _Ebml(handle)
+def clean(handle: BinaryIO) -> tuple[list[bytes | tuple[int, int]], float]:
+    """Read the WebM recording in handle: the pieces of a copy of it without its tags,
+    attachments, chapters, cues and seek index, with its duration written in (bytes, and
+    (start, end) ranges of handle, which is not copied), and its length in seconds. Raises
+    Malformed for anything but a well-formed recording with exactly one audio track."""
+    size = handle.seek(0, os.SEEK_END)
+    handle.seek(0)
+    buffered = io.BufferedReader(handle, BUFFER)
+    try:
+        return _clean(_Ebml(buffered), size)
+    finally:
+        buffered.detach()  # handle stays open
+
+
+def _clean(reader: _Ebml, file_size: int) -> tuple[list[bytes | tuple[int, int]], float]:
     item = reader.header()
     if item is None or item[0] != EBML or item[1] is _UNKNOWN or item[1] > 1024:
         raise Malformed()
@@ -115,17 +124,24 @@ def rewrite(handle: BinaryIO, target: BinaryIO) -> float:
     doctype = dict(reader.children(body)).get(DOCTYPE, b"").rstrip(b"\0")
     if doctype != b"webm":
         raise Malformed()
-    target.write(item[2] + body)
+    head = item[2] + body
     item = reader.header()
     if item is None or item[0] != SEGMENT:
         raise Malformed()
-    # Segment of unknown size (we drop elements, so the old size would be wrong), then our own
-    # Info with placeholders for the timecode scale and duration, filled in at the end.
-    target.write(bytes.fromhex("18538067 01ffffffffffffff".replace(" ", "")))
-    info_at = target.tell()
-    target.write(bytes.fromhex("1549a966a7") + bytes.fromhex("2ad7b188") + bytes(8)
-                 + bytes.fromhex("448988") + bytes(8) + bytes.fromhex("4d8085") + b"voice"
-                 + bytes.fromhex("574185") + b"voice")
+    kept: list[tuple[int, int]] = []
+
+    def keep(start: int, end: int) -> None:
+        if kept and kept[-1][1] == start:
+            kept[-1] = (kept[-1][0], end)
+        elif len(kept) < MAX_PIECES:
+            kept.append((start, end))
+        else:
+            raise Malformed()
+
+    def skip(count: int) -> None:
+        if reader.handle.seek(count, os.SEEK_CUR) > file_size:
+            raise Malformed()
+
     scale, declared, last, cluster_time = 1_000_000, 0.0, 0, 0
     tracks = blocks = 0
     pending = None
@@ -135,10 +151,11 @@ def rewrite(handle: BinaryIO, target: BinaryIO) -> float:
         if item is None:
             break
         element, size, raw = item
+        start = reader.handle.tell() - len(raw)
         if element == CLUSTER:
-            target.write(raw)
             # Children of the cluster; an unknown-size cluster ends at the next segment child.
             remaining = None if size is _UNKNOWN else size
+            end = None
             while remaining is None or remaining > 0:
                 child = reader.header()
                 if child is None:
@@ -147,6 +164,7 @@ def rewrite(handle: BinaryIO, target: BinaryIO) -> float:
                 if remaining is None and (child_id == CLUSTER or child_id in _WEBM_DROP
                                           or child_id in (INFO, TRACKS)):
                     pending = child
+                    end = reader.handle.tell() - len(child_raw)
                     break
                 if child_size is _UNKNOWN:
                     raise Malformed()
@@ -154,17 +172,15 @@ def rewrite(handle: BinaryIO, target: BinaryIO) -> float:
                     remaining -= len(child_raw) + child_size
                     if remaining < 0:
                         raise Malformed()
-                target.write(child_raw)
                 if child_id == TIMECODE:
-                    data = reader.read(child_size)
-                    cluster_time = _uint(data)
-                    target.write(data)
+                    if child_size > 8:
+                        raise Malformed()
+                    cluster_time = _uint(reader.read(child_size))
                 elif child_id == SIMPLE_BLOCK:
-                    head = reader.read(min(child_size, 10))
-                    last = max(last, cluster_time + _block_timecode(head))
+                    block_head = reader.read(min(child_size, 10))
+                    last = max(last, cluster_time + _block_timecode(block_head))
                     blocks += 1
-                    target.write(head)
-                    _copy_exact(reader, target, child_size - len(head))
+                    skip(child_size - len(block_head))
                 elif child_id == BLOCK_GROUP:
                     data = reader.read(child_size) if child_size <= 4 * 1024 * 1024 else None
                     if data is None:
@@ -173,9 +189,9 @@ def rewrite(handle: BinaryIO, target: BinaryIO) -> float:
                         if sub == BLOCK:
                             last = max(last, cluster_time + _block_timecode(value[:10]))
                             blocks += 1
-                    target.write(data)
                 else:
-                    _copy_exact(reader, target, child_size)
+                    skip(child_size)
+            keep(start, reader.handle.tell() if end is None else end)
         elif size is _UNKNOWN:
             raise Malformed()
         elif element == INFO:
@@ -187,8 +203,7 @@ def rewrite(handle: BinaryIO, target: BinaryIO) -> float:
         elif element == TRACKS:
             if size > 64 * 1024:
                 raise Malformed()
-            data = reader.read(size)
-            for sub, entry in reader.children(data):
+            for sub, entry in reader.children(reader.read(size)):
                 if sub != TRACK_ENTRY:
                     continue
                 fields = dict(reader.children(entry))
@@ -196,18 +211,18 @@ def rewrite(handle: BinaryIO, target: BinaryIO) -> float:
                         fields.get(CODEC_ID, b"").rstrip(b"\0") != b"A_OPUS":
                     raise Malformed()
                 tracks += 1
-            target.write(raw + data)
+            keep(start, reader.handle.tell())
         elif element in _WEBM_DROP:
-            reader.handle.seek(size, os.SEEK_CUR)
+            skip(size)
         else:
             raise Malformed()
     if tracks != 1 or blocks == 0:
         raise Malformed()
     ticks = max(float(last), declared if declared == declared else 0.0)
     seconds = max(ticks * scale / 1e9, 0.001)
-    target.seek(info_at + 5 + 4)
-    target.write(struct.pack(">Q", scale))
-    target.seek(info_at + 5 + 4 + 8 + 3)
-    target.write(struct.pack(">d", ticks))
-    target.seek(0, os.SEEK_END)
-    return seconds
+    # A segment of unknown size (elements are dropped, so the old size would be wrong), then
+    # an Info of our own with the timecode scale and the duration the recorder left out.
+    info = (bytes.fromhex("1549a966a7") + bytes.fromhex("2ad7b188") + struct.pack(">Q", scale)
+            + bytes.fromhex("448988") + struct.pack(">d", ticks) + bytes.fromhex("4d8085")
+            + b"voice" + bytes.fromhex("574185") + b"voice")
+    return [head + SEGMENT_UNKNOWN_SIZE + info, *kept], seconds
