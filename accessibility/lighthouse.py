@@ -20,6 +20,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from werkzeug.serving import make_server
@@ -114,37 +115,48 @@ def failing(result: dict, category: str) -> list[str]:
     return lines
 
 
+@contextmanager
+def serving(app):
+    """app served on a free port of 127.0.0.1 (in a thread): its base URL."""
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(5)
+        app.extensions["voice.engine"].dispose()
+
+
+def audit(folder: Path):
+    """Lighthouse on each page of the demo (`demo_app`, in folder): for each, its name, its score
+    in each category, Lighthouse's report and the seconds it took."""
+    app, pages = demo_app(folder)
+    with serving(app) as base:
+        for index, (name, path, cookie, options) in enumerate(pages):
+            started = time.monotonic()
+            result = lighthouse(base + path, cookie, options, folder / f"report-{index}.json")
+            scores = {c: round(result["categories"][c]["score"] * 100) for c in CATEGORIES}
+            yield name, scores, result, time.monotonic() - started
+
+
 def main() -> int:
     if not LIGHTHOUSE.exists():
         print("lighthouse is not installed: run `make assets` (npm ci)", file=sys.stderr)
         return 1
+    ok = True
     with tempfile.TemporaryDirectory(prefix="voice-lighthouse-") as name:
-        folder = Path(name)
-        app, pages = demo_app(folder)
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        base = f"http://127.0.0.1:{server.server_port}"
-        ok = True
-        try:
-            for index, (name_, path, cookie, options) in enumerate(pages):
-                started = time.monotonic()
-                result = lighthouse(base + path, cookie, options, folder / f"report-{index}.json")
-                scores = {c: round(result["categories"][c]["score"] * 100) for c in CATEGORIES}
-                print(f"{name_}: accessibility {scores['accessibility']}, "
-                      f"best practices {scores['best-practices']}, "
-                      f"performance {scores['performance']} "
-                      f"({time.monotonic() - started:.0f} s)", flush=True)
-                for category in CATEGORIES:
-                    if scores[category] < PASS[category]:
-                        ok = False
-                        print(f"  {category} below {PASS[category]} because of:",
-                              *failing(result, category), sep="\n")
-        finally:
-            server.shutdown()
-            thread.join(5)
-            app.extensions["voice.engine"].dispose()
+        for page, scores, result, seconds in audit(Path(name)):
+            print(f"{page}: accessibility {scores['accessibility']}, "
+                  f"best practices {scores['best-practices']}, "
+                  f"performance {scores['performance']} ({seconds:.0f} s)", flush=True)
+            for category in CATEGORIES:
+                if scores[category] < PASS[category]:
+                    ok = False
+                    print(f"  {category} below {PASS[category]} because of:",
+                          *failing(result, category), sep="\n")
     print("Lighthouse: every score passes" if ok else "Lighthouse: a score is too low", flush=True)
     return 0 if ok else 1
 

@@ -24,7 +24,7 @@ def _compressed(client, url, headers=GZIP) -> tuple[str, list[str]]:
     response = client.get(url, headers=headers)
     assert response.status_code == 200
     assert response.headers["Content-Encoding"] == "gzip"
-    assert "Accept-Encoding" in response.headers["Vary"]
+    assert {"Accept-Encoding", "Sec-Fetch-Site"} <= set(response.vary)
     page = gzip.decompress(response.data).decode()
     assert len(response.data) < len(page) / 2
     return page, TOKEN.findall(page)
@@ -35,7 +35,7 @@ def _compressed_step(client, url) -> tuple[str, str]:
     return page, tokens[0]
 
 
-def _one_secret_masked_differently(pages) -> set[str]:
+def _one_secret_masked_differently(pages) -> list[str]:
     """The tokens of pages (each page's list), asserted all different yet carrying one secret
     that no page shows as it is."""
     tokens = [token for _page, page_tokens in pages for token in page_tokens]
@@ -107,7 +107,6 @@ def test_a_staff_page_is_compressed_only_for_the_services_own_pages_or_the_user(
         assert {"Accept-Encoding", "Sec-Fetch-Site"} <= set(plain.vary), site
     for site in ("same-origin", "none"):  # a link of the service's, or typed, a bookmark
         page, _tokens = _compressed(client, url, {**GZIP, "Sec-Fetch-Site": site})
-        assert "Sec-Fetch-Site" in client.get(url, headers=OWN).vary
         assert "</html>" in page
     identity = client.get(url, headers={"Accept-Encoding": "identity", "Sec-Fetch-Site": "none"})
     assert "Content-Encoding" not in identity.headers
