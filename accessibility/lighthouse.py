@@ -35,7 +35,7 @@ PASS = {"accessibility": 100, "best-practices": 100, "performance": 95}
 CHILD_LANGUAGE = "ar"
 CHILD_STEP = "feel-today"
 # Lighthouse sometimes fails to record a page's trace on a busy machine (NO_NAVSTART) and asks to
-# be run again: a page gets a second run then, never for a low score.
+# be run again: `lighthouse` does so once (a second run for a low score is `audit`'s runs).
 ATTEMPTS = 2
 LANGUAGE_NAMES = {"ar": "Arabic", "en": "English", "ti": "Tigrinya"}
 
