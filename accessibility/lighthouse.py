@@ -20,7 +20,9 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from urllib.request import Request, urlopen
 
 from werkzeug.serving import make_server
 
@@ -32,6 +34,9 @@ CATEGORIES = ("accessibility", "best-practices", "performance")
 PASS = {"accessibility": 100, "best-practices": 100, "performance": 95}
 CHILD_LANGUAGE = "ar"
 CHILD_STEP = "feel-today"
+# Lighthouse sometimes fails to record a page's trace on a busy machine (NO_NAVSTART) and asks to
+# be run again: `lighthouse` does so once (a second run for a low score is `audit`'s runs).
+ATTEMPTS = 2
 LANGUAGE_NAMES = {"ar": "Arabic", "en": "English", "ti": "Tigrinya"}
 
 
@@ -95,10 +100,15 @@ def lighthouse(url: str, cookie: str, options: list[str], report: Path) -> dict:
                f"--only-categories={','.join(CATEGORIES)}",
                "--extra-headers=" + json.dumps({"Cookie": cookie}),
                "--chrome-flags=--headless=new --no-sandbox", *options]
-    subprocess.run(command, check=True, env={**os.environ, "CHROME_PATH": CHROME})
-    result = json.loads(report.read_text())
-    if result.get("runtimeError"):
-        raise SystemExit(f"Lighthouse could not audit {url}: {result['runtimeError']}")
+    for _attempt in range(ATTEMPTS):
+        report.unlink(missing_ok=True)
+        run = subprocess.run(command, env={**os.environ, "CHROME_PATH": CHROME})
+        result = json.loads(report.read_text()) if report.exists() else {}
+        if run.returncode == 0 and not result.get("runtimeError"):
+            break
+    else:
+        raise SystemExit(f"Lighthouse could not audit {url}: "
+                         f"{result.get('runtimeError') or f'exit status {run.returncode}'}")
     if result["finalDisplayedUrl"] != url:  # sent elsewhere: the cookie did not work
         raise SystemExit(f"Lighthouse was sent from {url} to {result['finalDisplayedUrl']}")
     return result
@@ -114,37 +124,55 @@ def failing(result: dict, category: str) -> list[str]:
     return lines
 
 
+@contextmanager
+def serving(app):
+    """app served on a free port of 127.0.0.1 (in a thread): its base URL."""
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(5)
+        app.extensions["voice.engine"].dispose()
+
+
+def audit(folder: Path, runs: int = 1):
+    """Lighthouse on each page of the demo (`demo_app`, in folder): for each, its name, its score
+    in each category, Lighthouse's report and the seconds it took. A page whose score is below
+    PASS is run again, up to runs times in all (the last run counts)."""
+    app, pages = demo_app(folder)
+    with serving(app) as base:
+        for index, (name, path, cookie, options) in enumerate(pages):
+            # Once before Lighthouse, which measures the page as a server in service sends it
+            # (templates compiled), not the first request of a new process.
+            urlopen(Request(base + path, headers={"Cookie": cookie})).close()
+            started = time.monotonic()
+            for _run in range(runs):
+                result = lighthouse(base + path, cookie, options, folder / f"report-{index}.json")
+                scores = {c: round(result["categories"][c]["score"] * 100) for c in CATEGORIES}
+                if all(scores[c] >= PASS[c] for c in CATEGORIES):
+                    break
+            yield name, scores, result, time.monotonic() - started
+
+
 def main() -> int:
     if not LIGHTHOUSE.exists():
         print("lighthouse is not installed: run `make assets` (npm ci)", file=sys.stderr)
         return 1
+    ok = True
     with tempfile.TemporaryDirectory(prefix="voice-lighthouse-") as name:
-        folder = Path(name)
-        app, pages = demo_app(folder)
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        base = f"http://127.0.0.1:{server.server_port}"
-        ok = True
-        try:
-            for index, (name_, path, cookie, options) in enumerate(pages):
-                started = time.monotonic()
-                result = lighthouse(base + path, cookie, options, folder / f"report-{index}.json")
-                scores = {c: round(result["categories"][c]["score"] * 100) for c in CATEGORIES}
-                print(f"{name_}: accessibility {scores['accessibility']}, "
-                      f"best practices {scores['best-practices']}, "
-                      f"performance {scores['performance']} "
-                      f"({time.monotonic() - started:.0f} s)", flush=True)
-                for category in CATEGORIES:
-                    if scores[category] < PASS[category]:
-                        ok = False
-                        print(f"  {category} below {PASS[category]} because of:",
-                              *failing(result, category), sep="\n")
-        finally:
-            server.shutdown()
-            thread.join(5)
-            app.extensions["voice.engine"].dispose()
+        for page, scores, result, seconds in audit(Path(name)):
+            print(f"{page}: accessibility {scores['accessibility']}, "
+                  f"best practices {scores['best-practices']}, "
+                  f"performance {scores['performance']} ({seconds:.0f} s)", flush=True)
+            for category in CATEGORIES:
+                if scores[category] < PASS[category]:
+                    ok = False
+                    print(f"  {category} below {PASS[category]} because of:",
+                          *failing(result, category), sep="\n")
     print("Lighthouse: every score passes" if ok else "Lighthouse: a score is too low", flush=True)
     return 0 if ok else 1
 

@@ -28,7 +28,7 @@ assets: $(ASSETS_STAMP)
 
 $(NODE_MODULES_STAMP): package.json package-lock.json
 	@command -v $(NPM) >/dev/null || { echo "assets: npm is missing (Node 20.19+ and npm are needed)" >&2; exit 1; }
-	$(NPM) ci --no-audit --no-fund
+	$(NPM) ci --no-audit --no-fund --include=dev
 	@touch $@
 
 $(ASSETS_STAMP): $(NODE_MODULES_STAMP) $(ASSETS_SOURCES)

@@ -1,5 +1,6 @@
 """Static files: pages link them under hashed names, which browsers keep for a year and get
-compressed; a later visit of a child's step asks the server for the page alone."""
+compressed; a later visit of a child's step or a staff page asks the server for the page alone,
+compressed."""
 from __future__ import annotations
 
 import gzip
@@ -110,6 +111,27 @@ def test_a_child_step_is_light_and_a_later_visit_costs_one_small_request(
         assert ("Font" in first) == (language == "ti")
         assert sum(map(sum, first.values())) <= 40 * 1024, first
         later = visit(context, live_server.url + step)
+        assert list(later) == ["Document"] and len(later["Document"]) == 1, later
+        assert later["Document"][0] <= 4 * 1024, later
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("path", ["/sign-in", "/cases/", "/cases/{case}"])
+def test_a_staff_page_is_light_and_a_later_visit_costs_one_small_request(
+        app, client, world, live_server, chromium, path):
+    """Bytes on the wire (headers included, as sent): a first visit within 60 KB, a later visit
+    the compressed page alone within 4 KB."""
+    context = chromium.new_context(viewport={"width": 1350, "height": 940})
+    if path != "/sign-in":
+        token = as_person(app, client, world.people["ictg.p1"]).get_cookie("voice").value
+        context.add_cookies([{"name": "voice", "value": token, "url": live_server.url}])
+    url = live_server.url + path.format(case=world.cases["p1"])
+    try:
+        first = visit(context, url)
+        assert {"Document", "Stylesheet", "Script"} <= first.keys()
+        assert sum(map(sum, first.values())) <= 60 * 1024, first
+        later = visit(context, url)
         assert list(later) == ["Document"] and len(later["Document"]) == 1, later
         assert later["Document"][0] <= 4 * 1024, later
     finally:

@@ -9,9 +9,14 @@ from govuk_frontend_wtf.wtforms_widgets import (GovDateInput, GovPasswordInput, 
 from wtforms import DateField, PasswordField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
+from .compression import MaskedCSRF
+
 
 class Form(FlaskForm):
-    """Base for every form: CSRF on, GOV.UK markup."""
+    """Base for every form: CSRF on (its token masked in every page), GOV.UK markup."""
+
+    class Meta:
+        csrf_class = MaskedCSRF
 
 
 def text(label, max_length, message, **kwargs):
