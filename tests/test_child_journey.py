@@ -216,11 +216,16 @@ def _tab_to(page, locator, limit=120):
 
 def _record_by_keyboard(page):
     """Start and stop the recorder with the keyboard (the fake microphone), until it plays."""
+    _start_recording_by_keyboard(page)
+    page.keyboard.press("Space")
+    page.locator("[data-playback]").wait_for(state="visible")
+
+
+def _start_recording_by_keyboard(page):
+    """Start the recorder with the keyboard (the fake microphone) and leave it recording."""
     _tab_to(page, page.get_by_role("button", name="Start recording"))
     page.keyboard.press("Space")
     page.wait_for_function("document.querySelector('[data-timer]').textContent !== '0:00'")
-    page.keyboard.press("Space")
-    page.locator("[data-playback]").wait_for(state="visible")
 
 
 def _choose_radio(page, radio):
@@ -268,7 +273,8 @@ def test_same_journey_by_keyboard_at_320px_and_axe_in_english_and_tigrinya(app, 
             _tab_to(page, page.get_by_label("Okay"))
             page.keyboard.press("Space")
         elif step == "feel-more":
-            _record_by_keyboard(page)
+            # Sent while still recording: the recording is stopped, then sent with the step.
+            _start_recording_by_keyboard(page)
         elif step == "enjoy":
             # Near the most, a counter shows how much is written; over it, it says so.
             counter = page.locator("#text-count")

@@ -1,6 +1,6 @@
 // Child pages: "hide this screen", read aloud, voice recording, drawing and photo preview.
 // Every page works without this file: the links and file inputs do the job on their own.
-import { attach, recorderFor, recordingType } from "./lib/recording.js";
+import { attach, recorderFor, recordingType, stopBeforeSending } from "./lib/recording.js";
 import { setUpOffline } from "./modules/offline.js";
 
 const $ = (selector, root = document) => root.querySelector(selector);
@@ -140,7 +140,6 @@ function setUpRecorder(root) {
   timerLine.hidden = false;
   let recorder = null;
   let ticking = null;
-  let submitAfterStop = null;
 
   const setState = (state) => {
     root.dataset.state = state;
@@ -158,11 +157,6 @@ function setUpRecorder(root) {
     playback.hidden = false;
     setState("recorded");
     status.textContent = data.labelDone;
-    if (submitAfterStop) {
-      const submitter = submitAfterStop;
-      submitAfterStop = null;
-      form.requestSubmit(submitter);
-    }
   };
 
   const start = async () => {
@@ -192,13 +186,7 @@ function setUpRecorder(root) {
     if (recorder && recorder.state === "recording") recorder.stop();
     else start();
   });
-  form.addEventListener("submit", (event) => {
-    if (recorder && recorder.state === "recording") {
-      event.preventDefault();
-      submitAfterStop = event.submitter || null;
-      recorder.stop();
-    }
-  });
+  stopBeforeSending(form, () => recorder);
 }
 
 // --- Drawing: finger, mouse, stylus or arrow keys; colours, rubber, undo, start again -------

@@ -3,7 +3,7 @@
 // neither a recording nor this device's voice can read the child's language aloud.
 // Without this file the forms still work with a chosen sound file.
 
-import { attach, recorderFor, recordingType } from "./lib/recording.js";
+import { attach, recorderFor, recordingType, stopBeforeSending } from "./lib/recording.js";
 
 function setUpPromptRecorder(form) {
   const button = form.querySelector("[data-recorder-button]");
@@ -45,13 +45,7 @@ function setUpPromptRecorder(form) {
     if (recorder && recorder.state === "recording") recorder.stop();
     else start();
   });
-  form.addEventListener("submit", (event) => {
-    if (recorder && recorder.state === "recording") {
-      event.preventDefault();
-      recorder.addEventListener("stop", () => form.requestSubmit(), { once: true });
-      recorder.stop();
-    }
-  });
+  stopBeforeSending(form, () => recorder);
 }
 
 // --- Hand-over: is there any way to read this language aloud? --------------------------------

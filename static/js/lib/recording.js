@@ -35,3 +35,18 @@ export function attach(input, blob, name) {
   transfer.items.add(new File([blob], name, { type: blob.type }));
   input.files = transfer.files;
 }
+
+// A form sent while recording: the recording is stopped (and attached by the recorder's own
+// onStop, which runs first), then the form is sent again by the same button. `current()` gives
+// the recorder in use, if any.
+export function stopBeforeSending(form, current) {
+  form.addEventListener("submit", (event) => {
+    const recorder = current();
+    if (recorder && recorder.state === "recording") {
+      event.preventDefault();
+      const submitter = event.submitter || null;
+      recorder.addEventListener("stop", () => form.requestSubmit(submitter), { once: true });
+      recorder.stop();
+    }
+  });
+}
