@@ -16,6 +16,7 @@ import cProfile
 import http.client
 import io
 import json
+import logging
 import os
 import pstats
 import re
@@ -144,8 +145,10 @@ def _upload(port: int, step: str, cookie: str, token: str, folder: Path, workers
 
 def _profile(app, step: str, cookie: str) -> None:
     client = app.test_client()
-    client.set_cookie(*cookie.split("=", 1), domain="localhost")
-    client.get(step)
+    for pair in cookie.split("; "):
+        client.set_cookie(*pair.split("=", 1), domain="localhost")
+    assert client.get(step).status_code == 200
+    logging.getLogger("voice.requests").disabled = True  # a line a request, not wanted here
     profile = cProfile.Profile()
     profile.enable()
     for _ in range(100):
