@@ -12,6 +12,7 @@ from datetime import date, timedelta
 
 import pyotp
 import pytest
+from flask import Flask
 from sqlalchemy import create_engine, text
 
 from voice import create_app
@@ -19,9 +20,19 @@ from voice.db import make_engine
 from voice.models import Base
 
 from .postgres import Server
+from .templates import CompiledTemplates
 
 BACKENDS = ["sqlite", "postgresql"]
 _counter = itertools.count()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_templates():
+    """Every app the tests create shares the templates compiled once (tests/templates.py)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Flask, "jinja_options", {**Flask.jinja_options,
+                                               "bytecode_cache": CompiledTemplates()})
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -56,7 +67,9 @@ def new_database(backend, tmp_path, pg_server, templates) -> str:
     name = f"voice_test_{os.getpid()}_{next(_counter)}"
     admin = create_engine(pg_server.url(), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE voice_template"))
+        # A file copy of the small template: three times faster than PostgreSQL's default
+        # (WAL_LOG, made for large templates).
+        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE voice_template STRATEGY FILE_COPY"))
     admin.dispose()
     return pg_server.url(name)
 
