@@ -81,7 +81,7 @@ def test_changing_a_role(app, world, live_server, page):
     _act_when_stale(app, page, live_server.url, admin, f"/organisation/people/{person.id}", act)
     assert _user(app, person).role == "ictg"
     act()
-    assert page.get_by_text("Role changed.").is_visible()
+    page.get_by_text("Role changed.").wait_for()  # the page after the change, once it has come
     assert _user(app, person).role == "advocate"
     assert page.js_errors == []
 
