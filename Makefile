@@ -16,7 +16,7 @@ run: install assets compile-translations
 
 test: install system-deps assets compile-translations
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/python -m pytest -n 2 --dist worksteal
+	$(BIN)/python -m pytest -n 3 --dist worksteal
 
 install: $(STAMPS)/installed
 
