@@ -180,8 +180,5 @@ class EncryptedTempFile(SeekableFile):
         nonce = os.urandom(NONCE)
         sealed = self._aes.encrypt(nonce, plain, struct.pack(">Q", index))
         written = os.pwritev(self._fd, (nonce, sealed), index * SLOT)
-        if written < NONCE + len(sealed):  # a short write: the rest, as one piece
-            rest = (nonce + sealed)[written:]
-            while rest:
-                done = os.pwrite(self._fd, rest, index * SLOT + NONCE + len(sealed) - len(rest))
-                rest = rest[done:]
+        while written < NONCE + len(sealed):  # a short write: the rest
+            written += os.pwrite(self._fd, (nonce + sealed)[written:], index * SLOT + written)

@@ -80,9 +80,12 @@ self.addEventListener("fetch", (event) => {
 
 // --- a child's session -----------------------------------------------------------------------
 
+// What a session keeps, put in its cache last: a cache holding it is complete.
+const sessionList = (sessionId) => `/child/${sessionId}/offline.json`;
+
 async function cacheSession(sessionId) {
   const name = sessionCacheName(sessionId);
-  const list = `/child/${sessionId}/offline.json`;
+  const list = sessionList(sessionId);
   if (await caches.has(name) && await (await caches.open(name)).match(list)) return;
   const response = await fetch(list, { credentials: "same-origin", cache: "no-store" });
   if (!response.ok || response.redirected) return;
@@ -108,7 +111,7 @@ function keepSession(sessionId) {
   if (!keeping.has(sessionId)) {
     keeping.set(sessionId, cacheSession(sessionId).catch(async () => {
       const name = sessionCacheName(sessionId);
-      if (!await (await caches.open(name)).match(`/child/${sessionId}/offline.json`)) {
+      if (!await (await caches.open(name)).match(sessionList(sessionId))) {
         await caches.delete(name);
       }
     }).finally(() => keeping.delete(sessionId)));
