@@ -11,6 +11,10 @@ workers = int(os.environ.get("VOICE_WORKERS", 4))
 # (and kept-alive connections are served, which the default synchronous worker closes).
 worker_class = "gthread"
 threads = int(os.environ.get("VOICE_THREADS", 4))
+# A worker holds at most twice as many connections as it has threads. Without a bound, the first
+# worker to wake takes every kept-alive connection (1,000 by default) and serves them all on one
+# processor while the others idle; the rest wait in the listen queue for a worker with room.
+worker_connections = 2 * threads
 # On SIGTERM, requests and uploads in flight have this long to finish before workers are killed.
 graceful_timeout = 60
 timeout = 120

@@ -4,7 +4,9 @@ JSON file that VOICE_BENCH_CONFIG names and, under /bare/, a bare Flask app whos
 
 /bare/floor/N is the same page after the least any signed-in read of a child's record does here,
 on the same database: find the device's session by the hash of its cookie (one indexed SELECT),
-write the audit entry of the read (one INSERT), commit. No ORM, no template."""
+write the audit entry of the read (one INSERT), commit. No ORM, no template. /bare/select/N is
+the same page after one `SELECT 1` on the same pool, in autocommit (one round trip): the least
+any page that reads a database costs."""
 import hashlib
 import json
 import os
@@ -26,6 +28,14 @@ def sized(size: int):
 
 
 service = create_app(json.loads(Path(os.environ["VOICE_BENCH_CONFIG"]).read_text()))
+
+
+@bare.route("/select/<int:size>")
+def one_select(size: int):
+    engine = service.extensions["voice.engine"]
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql("SELECT 1").scalar()  # one round trip: no BEGIN, no ROLLBACK
+    return sized(size)
 
 
 @bare.route("/floor/<int:size>")

@@ -3,9 +3,10 @@
 The demo service (on PostgreSQL, as in production) and a bare Flask page (bench/_served.py)
 are served by one gunicorn (gunicorn.conf.py: threaded workers, 2 of them here) on 127.0.0.1;
 h2load (HTTP/1.1, keep-alive, CLIENTS connections) sends REQUESTS requests per round, in rounds
-alternating between the targets: the bare page of the step's size, the floor (the same page
-after one session SELECT and one audit INSERT on the same database: the least a signed-in read
-of a child's record costs), a child's step GET, an answer POST. Figures are median rates and
+alternating between the targets: the bare page of the step's size, the same page after one
+`SELECT 1` (a single round trip to the database), the floor (the same page after one session
+SELECT and one audit INSERT on the same database: the least a signed-in read of a child's record
+costs), a child's step GET, an answer POST. Figures are median rates and
 their ratios.
 Then a 25 MB recording is uploaded to a step against a disk copy (with fsync) of the same bytes,
 and the worker's peak memory (VmHWM) growth is read; last, cProfile of the step GET in-process.
@@ -31,7 +32,7 @@ from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
-ROUNDS, REQUESTS, CLIENTS, WORKERS = 5, 400, 16, 2
+ROUNDS, REQUESTS, CLIENTS, WORKERS = 5, 2000, 16, 2
 CONFIG_KEYS = ("DATABASE_URL", "INSTANCE_PATH", "MEDIA_PATH", "SECRET_KEY", "KEY_ENCRYPTION_KEY",
                "SECURE_COOKIES", "DEVELOPMENT", "ARGON2_TIME_COST", "ARGON2_MEMORY_KIB")
 
@@ -190,6 +191,7 @@ def main() -> None:
         targets = {
             "bare Flask page, the step's size": lambda: _h2load(
                 f"{base}/bare/sized/{size}", cookie, "2xx"),
+            "one SELECT 1": lambda: _h2load(f"{base}/bare/select/{size}", cookie, "2xx"),
             "floor: a session read, an audit row": lambda: _h2load(
                 f"{base}/bare/floor/{size}", cookie, "2xx"),
             "child step GET (Arabic, feelings)": lambda: _h2load(base + step, cookie, "2xx"),
