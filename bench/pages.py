@@ -6,8 +6,7 @@ h2load (HTTP/1.1, keep-alive, CLIENTS connections) sends REQUESTS requests per r
 alternating between the targets: the bare page of the step's size, the same page after one
 `SELECT 1` (a single round trip to the database), the floor (the same page after one session
 SELECT and one audit INSERT on the same database: the least a signed-in read of a child's record
-costs), a child's step GET, an answer POST. Figures are median rates and
-their ratios.
+costs), a child's step GET, an answer POST. Figures are median rates and their ratios.
 Then a 25 MB recording is uploaded to a step against a disk copy (with fsync) of the same bytes,
 and the worker's peak memory (VmHWM) growth is read; last, cProfile of the step GET in-process.
 """
