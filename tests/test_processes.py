@@ -1,6 +1,7 @@
 """Any process serves any request: two gunicorn servers on one PostgreSQL server and one media
 folder, a person going back and forth between them; a 20 MB upload in flight when gunicorn is
-told to stop; a key rotation while a server keeps serving."""
+told to stop; a key rotation while a server keeps serving; kept-alive connections spread over
+the workers."""
 from __future__ import annotations
 
 import base64
@@ -126,6 +127,46 @@ def consented_session(browser, start_on: str, consent_on: str, case_id: str) -> 
                      {"given_how": "interpreter", "interpreter_language": "ar", "understood": "yes",
                       "present": "ICTG, interpreter"}).status_code == 302
     return session_id
+
+
+def _cpu_ticks(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime and stime
+
+
+def test_kept_alive_connections_are_served_by_every_worker(servers):
+    """Sixteen kept-alive connections at once (phones, or a proxy's pool) on 2 workers: each
+    worker takes at most twice its threads' worth, so both serve, instead of the first to wake
+    taking all sixteen onto one processor while the other idles."""
+    (server,) = servers(VOICE_WORKERS="2")
+    children = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children")
+    deadline, before = time.monotonic() + 60, {}
+    while True:  # until both workers have loaded the service and wait, idle, for connections
+        ticks = {pid: _cpu_ticks(int(pid)) for pid in children.read_text().split()}
+        if len(ticks) == 2 and ticks == before:
+            break
+        assert time.monotonic() < deadline, "the workers did not settle"
+        before = ticks
+        time.sleep(0.3)
+    statuses = []
+
+    def phone():
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+        for _ in range(40):  # kept alive; opened again when the server closes it
+            connection.request("GET", "/healthz")
+            response = connection.getresponse()
+            response.read()
+            statuses.append(response.status)
+        connection.close()
+
+    phones = [threading.Thread(target=phone) for _ in range(16)]
+    for thread in phones:
+        thread.start()
+    for thread in phones:
+        thread.join()
+    assert statuses == [200] * 640
+    used = {pid: _cpu_ticks(int(pid)) - ticks for pid, ticks in before.items()}
+    assert min(used.values()) >= sum(used.values()) / 4, used
 
 
 def test_two_servers_on_one_database_serve_one_journey(app, world, servers):
