@@ -10,6 +10,7 @@ import time
 from datetime import date, timedelta
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import select, update
 
 from voice import db
@@ -211,8 +212,13 @@ def _walk(page, app, act):
         step = page.url.rsplit("/", 1)[-1].split("?")[0]
         steps.append(step)
         assert len(steps) <= 12, steps
-        with page.expect_navigation():
-            act(step)
+        try:
+            # A step that sends a drawing or a recording uploads it before the next page.
+            with page.expect_navigation(timeout=30000):
+                act(step)
+        except PlaywrightTimeout as error:
+            raise AssertionError(f"no next page after {step} ({page.url}); script errors: "
+                                 f"{getattr(page, 'js_errors', None)}") from error
     return steps
 
 
