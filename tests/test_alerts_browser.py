@@ -217,8 +217,10 @@ def _walk(page, app, act):
             with page.expect_navigation(timeout=30000):
                 act(step)
         except PlaywrightTimeout as error:
+            queue = page.evaluate("(document.querySelector('[data-queue-line]') || {}).textContent")
             raise AssertionError(f"no next page after {step} ({page.url}); script errors: "
-                                 f"{getattr(page, 'js_errors', None)}") from error
+                                 f"{getattr(page, 'js_errors', None)}; pending: "
+                                 f"{getattr(page, 'pending', None)}; queue: {queue}") from error
     return steps
 
 
@@ -296,6 +298,10 @@ def test_my_feelings_by_touch_at_320px_needs_no_typing(app, world, live_server, 
     page = context.new_page()
     page.js_errors = []
     page.on("pageerror", lambda error: page.js_errors.append(str(error)))
+    page.pending = set()  # the requests not answered yet, named when a step does not move on
+    context.on("request", lambda r: page.pending.add(f"{r.method} {r.url}"))
+    for settled in ("requestfinished", "requestfailed"):
+        context.on(settled, lambda r: page.pending.discard(f"{r.method} {r.url}"))
     try:
         def tap(locator):
             locator.tap()
