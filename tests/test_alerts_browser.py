@@ -213,8 +213,7 @@ def _walk(page, app, act):
         steps.append(step)
         assert len(steps) <= 12, steps
         try:
-            # A step that sends a drawing or a recording uploads it before the next page.
-            with page.expect_navigation(timeout=30000):
+            with page.expect_navigation():
                 act(step)
         except PlaywrightTimeout as error:
             queue = page.evaluate("(document.querySelector('[data-queue-line]') || {}).textContent")
