@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 
 import pyotp
+from playwright.sync_api import expect
 
 from voice import db
 from voice.models import User
@@ -20,14 +21,14 @@ def test_sign_in_enrol_and_case_list_are_accessible(app, world, live_server, pag
     page.goto(f"{live_server.url}/sign-in")
     assert_accessible(page)
     page.get_by_role("button", name="Continue").click()  # empty form: errors linked to fields
-    assert page.locator(".govuk-error-summary").is_visible()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
     assert page.title().startswith("Error:")
     assert_accessible(page)
     page.get_by_label("Email address").fill(person.email)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Continue").click()
     page.wait_for_url("**/sign-in/set-up-two-factor**")
-    assert page.locator(".voice-qr svg").is_visible()
+    expect(page.locator(".voice-qr svg")).to_be_visible()
     assert_accessible(page)
     secret = page.locator(".voice-secret").inner_text()
     page.get_by_label("Code").fill(pyotp.TOTP(secret).now())
@@ -36,7 +37,7 @@ def test_sign_in_enrol_and_case_list_are_accessible(app, world, live_server, pag
     assert_accessible(page)
     page.get_by_role("button", name="I have kept my codes safe").click()
     page.wait_for_url("**/cases/")
-    assert page.get_by_role("link", name="Child of p1").is_visible()
+    expect(page.get_by_role("link", name="Child of p1")).to_be_visible()
     assert_accessible(page)
     page.get_by_role("link", name="Child of p1").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Child of p1"

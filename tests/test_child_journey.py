@@ -6,7 +6,7 @@ import io
 
 import pytest
 from PIL import Image
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import TimeoutError as PlaywrightTimeout, expect
 from sqlalchemy import select
 
 from voice import db, storage
@@ -80,7 +80,7 @@ def test_child_journey_in_arabic_with_every_kind_of_answer(app, world, live_serv
     page.get_by_role("link", name=t("Hide this screen")).click()
     assert page.title() == t("Notes") and page.locator("[data-child-screen]").is_hidden()
     page.get_by_role("button", name=t("Close")).click()
-    assert page.locator("[data-child-screen]").is_visible()
+    expect(page.locator("[data-child-screen]")).to_be_visible()
 
     page.get_by_role("button", name=t("Yes, that is okay")).click()
     page.wait_for_url("**/consent/guardian")

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 import urllib3
+from playwright.sync_api import expect
 from sqlalchemy import func, select, update
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
@@ -689,7 +690,7 @@ def test_endpoint_pages_in_a_browser(app, world, live_server, page):
     assert_accessible(page)
     page.get_by_role("button", name="Add an endpoint").click()
     page.get_by_role("button", name="Add endpoint").click()  # nothing filled in
-    assert page.get_by_text("There is a problem").is_visible()
+    expect(page.get_by_text("There is a problem")).to_be_visible()
     assert_accessible(page)
     page.get_by_label("Name").fill("Panel records")
     page.get_by_label("Web address (URL)").fill("http://127.0.0.1:9/hooks")
@@ -699,6 +700,6 @@ def test_endpoint_pages_in_a_browser(app, world, live_server, page):
     assert_accessible(page)
     page.goto(f"{live_server.url}/organisation/endpoints/{endpoint_id}")
     assert page.get_by_role("button", name=re.compile("^Send event")).count() == 0
-    assert page.get_by_text("Waiting to send").is_visible()
+    expect(page.get_by_text("Waiting to send")).to_be_visible()
     assert_accessible(page)
     assert page.js_errors == []

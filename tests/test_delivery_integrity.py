@@ -15,6 +15,7 @@ import time
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from playwright.sync_api import expect
 from sqlalchemy import func, select, update
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
@@ -275,11 +276,11 @@ def test_failing_endpoint_and_a_delivery_that_gives_up_in_a_browser(app, world, 
     run_worker(app)  # nothing listens: could not connect
     browser_sign_in(page, live_server.url, world.people["org_admin.n1"], PASSWORD)
     page.goto(f"{live_server.url}/organisation/endpoints")
-    assert page.get_by_text("Panel records is failing: Could not connect to the receiver").is_visible()
+    expect(page.get_by_text("Panel records is failing: Could not connect to the receiver")).to_be_visible()
     row = page.get_by_role("row").filter(has_text="Panel records")
-    assert row.get_by_text("Failing", exact=True).is_visible()
-    assert row.get_by_text(re.compile("^Failing since .*: Could not connect to the receiver$")).is_visible()
-    assert row.get_by_text("1 event waiting").is_visible()
+    expect(row.get_by_text("Failing", exact=True)).to_be_visible()
+    expect(row.get_by_text(re.compile("^Failing since .*: Could not connect to the receiver$"))).to_be_visible()
+    expect(row.get_by_text("1 event waiting")).to_be_visible()
     assert_accessible(page)
     # Three days of tries later, the last one fails too: it gives up and the admin is told.
     change(app, update(OutboxDelivery).values(next_attempt_at=now(), give_up_at=now()))
@@ -296,9 +297,9 @@ def test_failing_endpoint_and_a_delivery_that_gives_up_in_a_browser(app, world, 
         f"/cases/{world.cases['p1']}").text
     page.goto(f"{live_server.url}/account/notifications")
     notice = page.get_by_role("link", name=re.compile("could not deliver an event"))
-    assert notice.is_visible()
+    expect(notice).to_be_visible()
     assert_accessible(page)
     notice.click()
     page.wait_for_url(f"**/organisation/endpoints/{endpoint_id}")
-    assert page.get_by_text("Could not connect to the receiver").first.is_visible()
+    expect(page.get_by_text("Could not connect to the receiver").first).to_be_visible()
     assert page.js_errors == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from voice import db
@@ -44,7 +45,7 @@ def test_a_prompt_recorded_in_the_browser_is_read_aloud_to_a_child_in_pashto(
     page.wait_for_timeout(1500)
     part.get_by_role("button", name="Stop recording").click()
     part.locator("[data-recorder-playback]").wait_for(state="visible")
-    assert part.get_by_role("button", name="Record again").is_visible()
+    expect(part.get_by_role("button", name="Record again")).to_be_visible()
     with page.expect_navigation():
         part.get_by_role("button", name="Save this recording").click()
     assert "Recording saved" in page.content()
@@ -90,7 +91,7 @@ def test_a_prompt_recorded_in_the_browser_is_read_aloud_to_a_child_in_pashto(
     child.goto(f"{base}/child/{session_id}/step/welcome")
     assert child.evaluate("document.documentElement.lang") == "ps"
     button = child.get_by_role("button", name=t("Read aloud"))
-    assert button.is_visible()
+    expect(button).to_be_visible()
     child.wait_for_timeout(500)
     assert child.evaluate("window.__played") == []
     button.click()

@@ -8,6 +8,7 @@ import time
 from datetime import timedelta
 
 import pyotp
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from voice import db
@@ -92,7 +93,7 @@ def test_turning_off_an_account(app, world, live_server, page):
     _act_when_stale(app, page, live_server.url, admin, f"/organisation/people/{person.id}", act)
     assert _user(app, person).active
     act()
-    assert page.get_by_text("Account turned off").is_visible()
+    expect(page.get_by_text("Account turned off")).to_be_visible()
     assert not _user(app, person).active
 
 
@@ -107,7 +108,7 @@ def _erase(page, reason="The family asked") -> None:
     page.get_by_label("I understand that this cannot be undone").check()
     page.get_by_role("button", name="Erase this child's record").click()
     page.wait_for_url("**/cases/")
-    assert page.get_by_text("The child's record has been erased.").is_visible()
+    expect(page.get_by_text("The child's record has been erased.")).to_be_visible()
 
 
 def test_opening_the_erase_page(app, world, live_server, page):
@@ -193,5 +194,5 @@ def test_turning_an_endpoint_on(app, world, live_server, page):
     _act_when_stale(app, page, live_server.url, admin, f"/organisation/endpoints/{endpoint_id}", act)
     assert not _endpoints(app)[0].active
     act()
-    assert page.get_by_text("Endpoint turned on").is_visible()
+    expect(page.get_by_text("Endpoint turned on")).to_be_visible()
     assert _endpoints(app)[0].active

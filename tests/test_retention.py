@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pyotp
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import JSON, LargeBinary, String, Text, func, select
 
 from voice import db, storage
@@ -467,18 +468,18 @@ def test_erasing_a_record_in_the_browser(app, world, live_server, page):
     page.get_by_role("button", name="Put the case on legal hold").click()
     assert_accessible(page)
     page.get_by_role("button", name="Put the case on legal hold").click()
-    assert page.locator(".govuk-error-summary").is_visible()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
     assert_accessible(page)
     page.get_by_label("Why are you putting the case on legal hold?").fill("Police inquiry")
     page.get_by_role("button", name="Put the case on legal hold").click()
-    assert page.get_by_text("A case on legal hold cannot be erased.").is_visible()
+    expect(page.get_by_text("A case on legal hold cannot be erased.")).to_be_visible()
     page.goto(f"{live_server.url}/cases/{case_id}/erase")
     assert page.get_by_role("heading", level=1).inner_text() == "This case is on legal hold"
     assert_accessible(page)
     page.goto(f"{live_server.url}/cases/{case_id}/close")
     assert_accessible(page)
     page.get_by_role("button", name="Close the case").click()
-    assert page.get_by_text("Closed on").is_visible()
+    expect(page.get_by_text("Closed on")).to_be_visible()
     page.get_by_role("button", name="Lift the legal hold").click()
     page.get_by_label("Why are you lifting the legal hold?").fill("Inquiry closed")
     page.get_by_role("button", name="Lift the legal hold").click()
@@ -492,19 +493,19 @@ def test_erasing_a_record_in_the_browser(app, world, live_server, page):
         "Are you sure you want to erase this child's record?"
     assert_accessible(page)
     page.get_by_role("button", name="Erase this child's record").click()
-    assert page.locator(".govuk-error-summary").is_visible()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
     assert_accessible(page)
     page.get_by_label("I understand that this cannot be undone").check()
     page.get_by_role("button", name="Erase this child's record").click()
     page.wait_for_url("**/cases/")
-    assert page.get_by_text("The child's record has been erased.").is_visible()
+    expect(page.get_by_text("The child's record has been erased.")).to_be_visible()
     assert page.get_by_role("link", name="Child of p1").count() == 0
 
     page.goto(f"{live_server.url}/organisation/retention")
     assert_accessible(page)
     page.get_by_label("Days to keep a closed case").fill("7")
     page.get_by_role("button", name="Save").click()
-    assert page.locator(".govuk-error-summary").is_visible()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
     assert_accessible(page)
     assert page.js_errors == []
 
