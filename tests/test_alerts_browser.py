@@ -219,7 +219,8 @@ def _walk(page, app, act):
             queue = page.evaluate("(document.querySelector('[data-queue-line]') || {}).textContent")
             raise AssertionError(f"no next page after {step} ({page.url}); script errors: "
                                  f"{getattr(page, 'js_errors', None)}; pending: "
-                                 f"{getattr(page, 'pending', None)}; queue: {queue}") from error
+                                 f"{getattr(page, 'pending', None)}; queue: {queue}; said: "
+                                 f"{getattr(page, 'said', None)}") from error
     return steps
 
 
@@ -301,6 +302,14 @@ def test_my_feelings_by_touch_at_320px_needs_no_typing(app, world, live_server, 
     context.on("request", lambda r: page.pending.add(f"{r.method} {r.url}"))
     for settled in ("requestfinished", "requestfailed"):
         context.on(settled, lambda r: page.pending.discard(f"{r.method} {r.url}"))
+    # What the page said and which requests failed, named too.
+    page.said = []
+    page.on("console", lambda m: page.said.append(f"{m.type}: {m.text}"))
+    context.add_init_script("""for (const kind of ["pointerdown", "submit"]) {
+      window.addEventListener(kind, (e) => setTimeout(() => console.log(
+        `${kind} on ${e.target.tagName} prevented: ${e.defaultPrevented}`)), true);
+    }""")
+    context.on("requestfailed", lambda r: page.said.append(f"failed {r.method} {r.url}: {r.failure}"))
     try:
         def tap(locator):
             locator.tap()
