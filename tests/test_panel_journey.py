@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 
+import pytest
 from pypdf import PdfReader
 
 from .browser import assert_accessible, browser_sign_in
@@ -26,13 +27,23 @@ JOURNEY = [
 A4_POINTS = (595.3, 841.9)  # 210 x 297 mm
 
 
-def _page(chromium):
-    context = chromium.new_context(bypass_csp=True, viewport={"width": 1024, "height": 800})
-    context.set_default_timeout(15000)
-    new = context.new_page()
-    new.js_errors = []
-    new.on("pageerror", lambda error: new.js_errors.append(str(error)))
-    return new
+@pytest.fixture
+def another_page(chromium):
+    """A page on a device of its own, for each further person; their browser contexts close
+    with the test (left open, their pages would keep working in the worker's browser)."""
+    contexts = []
+
+    def make():
+        context = chromium.new_context(bypass_csp=True, viewport={"width": 1024, "height": 800})
+        contexts.append(context)
+        context.set_default_timeout(15000)
+        new = context.new_page()
+        new.js_errors = []
+        new.on("pageerror", lambda error: new.js_errors.append(str(error)))
+        return new
+    yield make
+    for context in contexts:
+        context.close()
 
 
 def _visit(page, url=None):
@@ -41,7 +52,8 @@ def _visit(page, url=None):
     assert_accessible(page)
 
 
-def test_from_the_childs_session_to_the_panel_and_back(app, world, live_server, page, chromium):
+def test_from_the_childs_session_to_the_panel_and_back(app, world, live_server, page,
+                                                       another_page):
     base = live_server.url
     ids = child_session(app, world, answers=JOURNEY)
     case_url = f"{base}/cases/{world.cases['p1']}"
@@ -65,7 +77,7 @@ def test_from_the_childs_session_to_the_panel_and_back(app, world, live_server, 
     _visit(page)
 
     # A panel member opens the agenda, the summary and its print layout.
-    panel = _page(chromium)
+    panel = another_page()
     browser_sign_in(panel, base, world.people["panel_member.n1"], PASSWORD)
     panel.get_by_role("link", name="Agenda").click()
     panel.wait_for_url("**/panel")
@@ -118,7 +130,7 @@ def test_from_the_childs_session_to_the_panel_and_back(app, world, live_server, 
     _visit(panel)
 
     # The ICTG reads the message and records that the child was told, and how.
-    ictg = _page(chromium)
+    ictg = another_page()
     browser_sign_in(ictg, base, world.people["ictg.p1"], PASSWORD)
     _visit(ictg, case_url)
     assert "We read what you told us. You can stay at your school." in ictg.content()
