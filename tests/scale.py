@@ -11,7 +11,8 @@ from sqlalchemy import insert, select
 
 from voice import db, keys
 from voice.crypto import CaseCipher, new_wrapped_key
-from voice.models import Answer, AnswerVersion, CaptureSession, Case, Summary, new_id, now
+from voice.models import (AgendaEntry, Answer, AnswerVersion, CaptureSession, Case, Summary,
+                          new_id, now)
 
 # 10,000 cases: 200,000 answers, 30,000 of them files (issue 15's measure).
 ANSWERS, MEDIA = 20, 3
@@ -82,4 +83,10 @@ def grow(app, world, count: int, key: str = "p1", panel: str = "n1") -> None:
             session.execute(insert(model), rows)
         if summaries:
             session.execute(insert(Summary), summaries)
+            # Bulk inserts pass by the models' listeners: the agenda's lines are written here.
+            dates = {case["id"]: case["panel_date"] for case in cases}
+            session.execute(insert(AgendaEntry), [
+                {"panel_id": row["panel_id"], "case_id": row["case_id"], "summary_id": row["id"],
+                 "undated": False, "panel_date": dates[row["case_id"]],
+                 "approved_at": row["approved_at"]} for row in summaries])
         session.commit()

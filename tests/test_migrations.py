@@ -1,13 +1,15 @@
 """Alembic makes the schema: upgrade, downgrade, upgrade again, and it matches the models."""
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta, timezone
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, insert, inspect, select, text
 
 from voice import migrate
 from voice.db import make_engine
-from voice.models import Base
+from voice.models import AgendaEntry, Base
 
 from .postgres import Server  # noqa: F401  (the pg_server fixture starts it)
 
@@ -67,3 +69,39 @@ def test_migrated_audit_table_is_append_only(backend, tmp_path, pg_server):
         else:
             raise AssertionError(f"{statement} was allowed")
     engine.dispose()
+
+
+def test_upgrading_puts_the_summaries_already_sent_on_the_agenda(backend, tmp_path, pg_server):
+    """Migration 0009 writes the agenda's lines for what panels had before it: each case's
+    newest version for each panel, dated while the case is still that panel's."""
+    url = _empty_database(backend, tmp_path, pg_server)
+    migrate.upgrade(url, "0008")
+    engine = make_engine(url, pooled=False)
+    day, at = date(2027, 3, 1), datetime(2027, 1, 1, tzinfo=timezone.utc)
+    tables = Base.metadata.tables
+    with engine.begin() as conn:
+        conn.execute(insert(tables["organisation"]), [
+            {"id": "provider", "name": "Provider", "kind": "provider"},
+            {"id": "n1", "name": "Panel 1", "kind": "panel"},
+            {"id": "n2", "name": "Panel 2", "kind": "panel"}])
+        conn.execute(insert(tables["child_case"]), [
+            {"id": "stays", "provider_id": "provider", "panel_id": "n1", "age_band": "12-15",
+             "panel_date": day},
+            {"id": "moved", "provider_id": "provider", "panel_id": "n2", "age_band": "12-15",
+             "panel_date": day}])
+        conn.execute(insert(tables["summary"]), [
+            {"id": "stays-1", "case_id": "stays", "panel_id": "n1", "number": 1, "body": b"x",
+             "approved_at": at},
+            {"id": "stays-2", "case_id": "stays", "panel_id": "n1", "number": 2, "body": b"x",
+             "approved_at": at + timedelta(days=1)},
+            {"id": "moved-1", "case_id": "moved", "panel_id": "n1", "number": 1, "body": b"x",
+             "approved_at": at}])
+    migrate.upgrade(url)
+    with engine.connect() as conn:
+        lines = conn.execute(select(
+            AgendaEntry.panel_id, AgendaEntry.case_id, AgendaEntry.summary_id, AgendaEntry.undated,
+            AgendaEntry.panel_date, AgendaEntry.approved_at).order_by(AgendaEntry.case_id)).all()
+    engine.dispose()
+    assert [tuple(line) for line in lines] == [
+        ("n1", "moved", "moved-1", True, None, at),
+        ("n1", "stays", "stays-2", False, day, at + timedelta(days=1))]

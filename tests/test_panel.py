@@ -10,9 +10,11 @@ from sqlalchemy import select
 
 from voice import db
 from voice.cases import service as cases
-from voice.models import Case, Organisation, Outcome, PanelReference, ReadReceipt, User
+from voice.models import (Case, Organisation, Outcome, PanelReference, ReadReceipt, Summary,
+                          User)
 
 from .conftest import Person, as_person, post_form
+from .scale import grow
 from .test_review import approved, child_session, notices, panel_client
 
 TEXT_ONLY = [("enjoy", "text", "Ciyaar", "panel"), ("hopes", "text", "Rajo", "private")]
@@ -42,6 +44,34 @@ def test_the_agenda_shows_what_has_arrived_and_what_is_awaited(app, client, worl
         other = app.test_client()
         as_person(app, other, world.people[who])
         assert other.get("/panel").status_code == 403
+
+
+def test_the_agenda_follows_each_cases_panel_date(app, client, world):
+    """The agenda lists children by panel date, those without one last, 50 to a page: when a
+    case's date changes or is removed, its line moves to the page its new date puts it on."""
+    approved(app, client, world)
+    grow(app, world, 60)  # panel dates from today to 29 days on, two cases each
+    panel = panel_client(app, world)
+
+    def pages():
+        return [re.findall(r'href="/summaries/([A-Za-z0-9_-]{22})"',
+                           _text(panel.get(f"/panel?page={number}"))) for number in (1, 2)]
+
+    def move(summary_id, panel_date):
+        with app.app_context():
+            db.session().get(Summary, summary_id).case.panel_date = panel_date
+            db.session().commit()
+
+    first, second = pages()
+    assert len(first) == 50 and len(second) == 11
+    latest, earliest = second[-1], first[0]
+    move(latest, date.today())
+    first, second = pages()
+    assert latest in first and latest not in second
+    move(earliest, None)
+    first, second = pages()
+    assert earliest in second and earliest not in first
+    assert len(set(first + second)) == 61
 
 
 def test_read_receipts_for_the_provider_and_the_chair(app, client, world):

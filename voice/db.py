@@ -160,16 +160,3 @@ def page_of(query: Select, number: int, size: int = PAGE_SIZE,
     rows = list(session().scalars(query.offset((number - 1) * size).limit(size + 1)))
     page.items, page.following = rows[:size], rows[size] if len(rows) > size else None
     return page
-
-
-def page_counted(query: Select, number: int, size: int = PAGE_SIZE) -> Page | None:
-    """`page_of` for a query that reads all its rows to sort them anyway: they are counted in
-    the same pass (a window count), not by a second query."""
-    if number < 1:
-        return None
-    rows = session().execute(query.add_columns(func.count().over())
-                             .offset((number - 1) * size).limit(size + 1)).all()
-    if not rows:
-        return Page([], number, 0, size) if number == 1 else None
-    ids = [row[0] for row in rows]
-    return Page(ids[:size], number, rows[0][1], size, ids[size] if len(ids) > size else None)

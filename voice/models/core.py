@@ -98,9 +98,7 @@ class Case(Base):
     __tablename__ = "child_case"
     # The case list's order, and the agenda's cases by panel.
     __table_args__ = (Index("ix_child_case_list", "provider_id", "panel_date", "created_at"),
-                      Index("ix_child_case_panel_date", "panel_id", "panel_date"),
-                      # What the agenda needs of each summary's case, from the index alone.
-                      Index("ix_child_case_agenda", "id", "panel_id", "panel_date", "erased_at"))
+                      Index("ix_child_case_panel_date", "panel_id", "panel_date"))
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     provider_id: Mapped[str] = mapped_column(ForeignKey("organisation.id"), index=True)
     panel_id: Mapped[str] = mapped_column(ForeignKey("organisation.id"), index=True)

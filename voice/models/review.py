@@ -7,16 +7,17 @@ the case when it is erased.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy import (JSON, ForeignKey, Index, LargeBinary, String, UniqueConstraint, event,
+                        insert, inspect, select, update)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, new_id, now
 from .core import Case, User
 
 __all__ = ["ItemReview", "CaseReview", "SendBack", "SafeguardingConcern", "Summary",
-           "Withdrawal", "PROVENANCES", "CHECKED_PROVENANCES", "WITHDRAWAL_HOW"]
+           "AgendaEntry", "Withdrawal", "PROVENANCES", "CHECKED_PROVENANCES", "WITHDRAWAL_HOW"]
 
 # Who put the child's words into English: an interpreter, the advocate, or a draft nobody has
 # checked yet (a draft blocks approval when the child used another language).
@@ -95,9 +96,9 @@ class Summary(Base):
 
     __tablename__ = "summary"
     __erase_with_case__ = True
-    # The agenda: each case's newest version submitted to a panel.
     __table_args__ = (UniqueConstraint("case_id", "number"),
-                      # Its sort too, from the index alone (the sealed body makes rows long).
+                      # A case's versions sent to a panel, from the index alone (the sealed body
+                      # makes rows long): the agenda's children still awaited.
                       Index("ix_summary_agenda", "panel_id", "case_id", "number", "approved_at",
                             "id"))
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
@@ -114,6 +115,58 @@ class Summary(Base):
 
     case: Mapped[Case] = relationship()
     approved_by: Mapped[User | None] = relationship()
+
+
+class AgendaEntry(Base):
+    """A line of a panel's agenda, in the order the agenda shows it, so that a page is read from
+    one index however many summaries the panel has: for each case with a summary submitted to
+    the panel, its newest version, the case's panel date while the case is this panel's (else
+    none: `undated`, listed last) and when the version was approved (newest first in a date).
+
+    Written only by the two listeners below, when a summary is stored and when a case's panel
+    or panel date changes."""
+
+    __tablename__ = "agenda_entry"
+    __erase_with_case__ = True
+    __table_args__ = (Index("ix_agenda_entry_order", "panel_id", "undated", "panel_date",
+                            "approved_at", "summary_id"),)
+    panel_id: Mapped[str] = mapped_column(ForeignKey("organisation.id"), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("child_case.id"), primary_key=True)
+    summary_id: Mapped[str] = mapped_column(ForeignKey("summary.id"), index=True)
+    undated: Mapped[bool]
+    panel_date: Mapped[date | None]
+    approved_at: Mapped[datetime]
+
+
+def _sorted_under(panel_date: date | None, own_panel: bool) -> dict:
+    dated = own_panel and panel_date is not None
+    return {"undated": not dated, "panel_date": panel_date if dated else None}
+
+
+@event.listens_for(Summary, "after_insert")
+def _onto_the_agenda(_mapper, connection, summary):
+    """A new version takes its case's line on the panel's agenda (or makes it)."""
+    case = connection.execute(select(Case.panel_id, Case.panel_date)
+                              .where(Case.id == summary.case_id)).one()
+    values = {"summary_id": summary.id, "approved_at": summary.approved_at,
+              **_sorted_under(case.panel_date, case.panel_id == summary.panel_id)}
+    line = (AgendaEntry.panel_id == summary.panel_id, AgendaEntry.case_id == summary.case_id)
+    if connection.execute(update(AgendaEntry).where(*line).values(values)).rowcount == 0:
+        connection.execute(insert(AgendaEntry).values(
+            panel_id=summary.panel_id, case_id=summary.case_id, **values))
+
+
+@event.listens_for(Case, "after_update")
+def _agenda_follows_the_case(_mapper, connection, case):
+    """A case's line moves with its panel date, and under "no date" on a panel it has left."""
+    changed = inspect(case).attrs
+    if not (changed.panel_date.history.has_changes() or changed.panel_id.history.has_changes()):
+        return
+    lines = AgendaEntry.case_id == case.id
+    connection.execute(update(AgendaEntry).where(lines, AgendaEntry.panel_id == case.panel_id)
+                       .values(_sorted_under(case.panel_date, True)))
+    connection.execute(update(AgendaEntry).where(lines, AgendaEntry.panel_id != case.panel_id)
+                       .values(_sorted_under(None, False)))
 
 
 class Withdrawal(Base):

@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case as when
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm import joinedload
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit, db, events
@@ -21,8 +20,8 @@ from ..alerts import service as alerts
 from ..cases.service import cipher
 from ..consent import service as consent
 from ..models import (PANEL, PANEL_MEMBER, PROVIDER, SERVICE_ADMIN, SHARE_PANEL, SHARE_WORDS,
-                      Answer, AnswerVersion, CaptureSession, Case, Outcome, PanelChair,
-                      PanelReference, ReadReceipt, Summary, User, new_id, now)
+                      AgendaEntry, Answer, AnswerVersion, CaptureSession, Case, Outcome,
+                      PanelChair, PanelReference, ReadReceipt, Summary, User, new_id, now)
 from ..summary import door
 
 REFERENCE_MAX = 100
@@ -160,16 +159,13 @@ def agenda(user: User, page: int = 1) -> tuple[db.Page, list[AgendaDate]] | None
     def date_of(summary):
         return summary.case.panel_date if summary.case.panel_id == user.org_id else None
 
-    later = aliased(Summary)
-    newer = select(later.id).where(later.case_id == Summary.case_id,
-                                   later.panel_id == user.org_id, later.number > Summary.number)
-    # A case moved to another panel since: its summary is listed under "no panel date".
-    panel_date = when((Case.panel_id == user.org_id, Case.panel_date), else_=None)
-    # The page's ids first: sorting narrow rows, not the sealed documents.
-    query = (select(Summary.id).join(Case, Case.id == Summary.case_id)
-             .where(Summary.panel_id == user.org_id, ~newer.exists(), Case.erased_at.is_(None))
-             .order_by(panel_date.is_(None), panel_date, Summary.approved_at.desc(), Summary.id))
-    shown = db.page_counted(query, page)
+    # The page's ids first, in order, from the agenda's index (AgendaEntry): a case moved to
+    # another panel since is listed under "no panel date".
+    query = (select(AgendaEntry.summary_id).where(AgendaEntry.panel_id == user.org_id)
+             .order_by(AgendaEntry.undated, AgendaEntry.panel_date,
+                       AgendaEntry.approved_at.desc(), AgendaEntry.summary_id))
+    shown = db.page_of(query, page, total=select(func.count()).select_from(AgendaEntry)
+                       .where(AgendaEntry.panel_id == user.org_id))
     if shown is None:
         return None
     loaded = {row.id: row for row in session.scalars(select(Summary).options(
