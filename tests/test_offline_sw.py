@@ -328,7 +328,9 @@ def test_a_child_step_with_the_worker_keeps_its_weight(app, world, live_server, 
     assert page.evaluate("!!navigator.serviceWorker.controller")
     page.wait_for_timeout(500)
     page.close()
-    assert served == [step], served
+    # Chromium may also fetch the worker's script to look for an update, on its own schedule:
+    # the browser's request, not the page's.
+    assert [path for path in served if path != "/service-worker.js"] == [step], served
 
 
 def test_a_device_in_child_mode_reaches_the_worker_and_its_session_list_only(app, world):
