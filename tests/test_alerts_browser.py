@@ -315,8 +315,8 @@ def test_my_feelings_by_touch_at_320px_needs_no_typing(app, world, live_server, 
     page.on("request", lambda r: r.is_navigation_request() and acted.append("page"))
     try:
         def tap(locator):
-            """A finger's tap. On a loaded machine the browser can take a tap for a press held
-            too long, which clicks nothing (as on a phone): the finger then taps again."""
+            """A finger's tap. On a loaded machine Chromium sometimes ends a tap with no click
+            (pointer down and up, then nothing): the finger then taps again, as a child would."""
             for _ in range(3):
                 seen = len(acted)
                 locator.tap()
