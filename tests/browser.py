@@ -53,16 +53,38 @@ def chromium():
         browser.close()
 
 
-@pytest.fixture
-def page(chromium):
-    context = chromium.new_context(bypass_csp=True, viewport={"width": 1024, "height": 800})
+def new_page(chromium, **options):
+    """A page in a browser context of its own (one person's device), its script errors kept in
+    `js_errors`; `options` change the context's (a phone's viewport, touch). The caller closes
+    `page.context`."""
+    context = chromium.new_context(**{"bypass_csp": True,
+                                      "viewport": {"width": 1024, "height": 800}, **options})
     context.set_default_timeout(15000)
     page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.js_errors = errors
+    page.js_errors = []
+    page.on("pageerror", lambda error: page.js_errors.append(str(error)))
+    return page
+
+
+@pytest.fixture
+def page(chromium):
+    page = new_page(chromium)
     yield page
-    context.close()
+    page.context.close()
+
+
+@pytest.fixture
+def another_page(chromium):
+    """new_page for each further person in a test; their contexts close with the test (left
+    open, their pages would keep working in the worker's browser for the rest of the run)."""
+    pages = []
+
+    def make(**options):
+        pages.append(new_page(chromium, **options))
+        return pages[-1]
+    yield make
+    for opened in pages:
+        opened.context.close()
 
 
 def axe_violations(page, tags=WCAG_TAGS) -> list[dict]:

@@ -225,4 +225,4 @@ def as_person(app, client, person: Person):
     return client
 
 
-from .browser import chromium, live_server, page  # noqa: E402,F401  (browser fixtures)
+from .browser import another_page, chromium, live_server, page  # noqa: E402,F401  (browser fixtures)

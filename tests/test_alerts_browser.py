@@ -216,11 +216,8 @@ def _walk(page, app, act):
             with page.expect_navigation():
                 act(step)
         except PlaywrightTimeout as error:
-            queue = page.evaluate("(document.querySelector('[data-queue-line]') || {}).textContent")
             raise AssertionError(f"no next page after {step} ({page.url}); script errors: "
-                                 f"{getattr(page, 'js_errors', None)}; pending: "
-                                 f"{getattr(page, 'pending', None)}; queue: {queue}; said: "
-                                 f"{getattr(page, 'said', None)}") from error
+                                 f"{page.js_errors}; said: {getattr(page, 'said', None)}") from error
     return steps
 
 
@@ -292,18 +289,11 @@ def _swipe(page, canvas):
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-def test_my_feelings_by_touch_at_320px_needs_no_typing(app, world, live_server, chromium):
+def test_my_feelings_by_touch_at_320px_needs_no_typing(app, world, live_server, another_page):
     base, case_id = live_server.url, _young_case(app, world)
-    context = chromium.new_context(bypass_csp=True, viewport={"width": 320, "height": 640},
-                                   has_touch=True, is_mobile=True, device_scale_factor=2)
-    context.set_default_timeout(15000)
-    page = context.new_page()
-    page.js_errors = []
-    page.on("pageerror", lambda error: page.js_errors.append(str(error)))
-    page.pending = set()  # the requests not answered yet, named when a step does not move on
-    context.on("request", lambda r: page.pending.add(f"{r.method} {r.url}"))
-    for settled in ("requestfinished", "requestfailed"):
-        context.on(settled, lambda r: page.pending.discard(f"{r.method} {r.url}"))
+    page = another_page(viewport={"width": 320, "height": 640}, has_touch=True, is_mobile=True,
+                        device_scale_factor=2)
+    context = page.context
     # What the page said and which requests failed, named too.
     page.said = []
     page.on("console", lambda m: page.said.append(f"{m.type}: {m.text}"))
@@ -313,50 +303,48 @@ def test_my_feelings_by_touch_at_320px_needs_no_typing(app, world, live_server, 
     context.expose_binding("voiceClicked", lambda _source: acted.append("click"))
     context.add_init_script("addEventListener('click', () => window.voiceClicked(), true)")
     page.on("request", lambda r: r.is_navigation_request() and acted.append("page"))
-    try:
-        def tap(locator):
-            """A finger's tap. On a loaded machine Chromium sometimes ends a tap with no click
-            (pointer down and up, then nothing): the finger then taps again, as a child would."""
-            for _ in range(3):
-                seen = len(acted)
-                locator.tap()
-                deadline = time.monotonic() + 3
-                while len(acted) == seen and time.monotonic() < deadline:
-                    page.wait_for_timeout(50)
-                if len(acted) > seen:
-                    return
-            raise AssertionError(f"three taps on {locator} clicked nothing")
 
-        _hand_over(app, page, world, base, case_id, tap)
+    def tap(locator):
+        """A finger's tap. On a loaded machine Chromium sometimes ends a tap with no click
+        (pointer down and up, then nothing): the finger then taps again, as a child would."""
+        for _ in range(3):
+            seen = len(acted)
+            locator.tap()
+            deadline = time.monotonic() + 3
+            while len(acted) == seen and time.monotonic() < deadline:
+                page.wait_for_timeout(50)
+            if len(acted) > seen:
+                return
+        raise AssertionError(f"three taps on {locator} clicked nothing")
 
-        def act(step):
-            if step == "feel-today":
-                tap(page.locator("#option-sad"))
-            elif step == "safe-home":
-                tap(page.locator("#option-not-sure"))
-            elif step == "like":
-                tap(page.locator("#option-playing"))
-                tap(page.locator("#option-food"))
-            elif step == "people" and "form=" not in page.url:
-                return tap(page.get_by_role("link", name="Say it"))
-            elif step == "happy-drawing":
-                _swipe(page, page.locator("canvas"))
-            elif step in ("tell", "people"):
-                tap(page.get_by_role("button", name="Start recording"))
-                page.wait_for_function(
-                    "document.querySelector('[data-timer]').textContent !== '0:00'")
-                tap(page.get_by_role("button", name="Stop recording"))
-                page.locator("[data-playback]").wait_for(state="visible")
-            next_button = page.get_by_role("button", name="Next", exact=True)
-            tap(next_button if next_button.count() else page.get_by_role("link", name="Next",
-                                                                          exact=True))
+    _hand_over(app, page, world, base, case_id, tap)
 
-        steps = _walk(page, app, act)
-        assert steps == ["welcome", "feel-today", "safe-home", "like", "happy-drawing", "people",
-                         "people", "tell", "thank-you"]
-        _finish(page, tap)
-    finally:
-        context.close()
+    def act(step):
+        if step == "feel-today":
+            tap(page.locator("#option-sad"))
+        elif step == "safe-home":
+            tap(page.locator("#option-not-sure"))
+        elif step == "like":
+            tap(page.locator("#option-playing"))
+            tap(page.locator("#option-food"))
+        elif step == "people" and "form=" not in page.url:
+            return tap(page.get_by_role("link", name="Say it"))
+        elif step == "happy-drawing":
+            _swipe(page, page.locator("canvas"))
+        elif step in ("tell", "people"):
+            tap(page.get_by_role("button", name="Start recording"))
+            page.wait_for_function(
+                "document.querySelector('[data-timer]').textContent !== '0:00'")
+            tap(page.get_by_role("button", name="Stop recording"))
+            page.locator("[data-playback]").wait_for(state="visible")
+        next_button = page.get_by_role("button", name="Next", exact=True)
+        tap(next_button if next_button.count() else page.get_by_role("link", name="Next",
+                                                                      exact=True))
+
+    steps = _walk(page, app, act)
+    assert steps == ["welcome", "feel-today", "safe-home", "like", "happy-drawing", "people",
+                     "people", "tell", "thank-you"]
+    _finish(page, tap)
     rows, choices = _decrypted_answers(app, case_id)
     assert rows["feel-today"][1] == ["sad"] and rows["safe-home"][1] == ["not-sure"]
     assert rows["like"][1] == ["playing", "food"] and rows["happy-drawing"][0] == "drawing"

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import re
 
-import pytest
 from pypdf import PdfReader
 
 from .browser import assert_accessible, browser_sign_in
@@ -25,25 +24,6 @@ JOURNEY = [
     ("hopes", "text", "KEPT-PRIVATE-4410", "private"),
 ]
 A4_POINTS = (595.3, 841.9)  # 210 x 297 mm
-
-
-@pytest.fixture
-def another_page(chromium):
-    """A page on a device of its own, for each further person; their browser contexts close
-    with the test (left open, their pages would keep working in the worker's browser)."""
-    contexts = []
-
-    def make():
-        context = chromium.new_context(bypass_csp=True, viewport={"width": 1024, "height": 800})
-        contexts.append(context)
-        context.set_default_timeout(15000)
-        new = context.new_page()
-        new.js_errors = []
-        new.on("pageerror", lambda error: new.js_errors.append(str(error)))
-        return new
-    yield make
-    for context in contexts:
-        context.close()
 
 
 def _visit(page, url=None):

@@ -33,7 +33,7 @@ HTMLMediaElement.prototype.play = function () {
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_a_prompt_recorded_in_the_browser_is_read_aloud_to_a_child_in_pashto(
-        app, world, live_server, page, chromium):
+        app, world, live_server, page, another_page):
     base = live_server.url
     grant_interpreter(app, world, "advocate.p1")
     grant_interpreter(app, world, "ictg.p1")
@@ -63,8 +63,7 @@ def test_a_prompt_recorded_in_the_browser_is_read_aloud_to_a_child_in_pashto(
 
     # The ICTG, before handing over: warned for a language with neither a recording nor a
     # device voice, not for Pashto (which has a recording now).
-    device = page.context.browser.new_context(bypass_csp=True)
-    child = device.new_page()
+    child = another_page()
     child.add_init_script(RECORD_PLAYS)
     _signed_in(app, child, base, world.people["ictg.p1"])
     child.goto(f"{base}/cases/{world.cases['p1']}/sessions/new")
@@ -101,4 +100,3 @@ def test_a_prompt_recorded_in_the_browser_is_read_aloud_to_a_child_in_pashto(
     assert button.get_attribute("aria-pressed") == "true"
     assert child.evaluate("window.__played.length") == 1
     assert page.js_errors == []
-    device.close()
