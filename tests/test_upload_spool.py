@@ -23,9 +23,11 @@ from PIL import Image
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from voice import storage
+from voice import db, storage
+from voice.cases.service import cipher
 from voice.capture import media
 from voice.encrypted_tempfile import CHUNK, EncryptedTempFile
+from voice.models import Case
 
 from .conftest import csrf_token
 from .test_capture import give_consent, media_files, start_session, step_url, versions, webm
@@ -216,7 +218,7 @@ def test_a_crash_while_checking_leaves_nothing_readable(tmp_path):
     assert uploads.is_dir() and list(uploads.iterdir()) == []
 
 
-def test_a_25_mb_recording_is_checked_in_bounded_memory(app, client, world):
+def test_a_25_mb_recording_is_checked_in_bounded_memory_and_kept_whole(app, client, world):
     session_id = start_session(app, client, world)
     give_consent(client, session_id)
     recording = webm(590, frame=bytes(43_500))
@@ -238,6 +240,15 @@ def test_a_25_mb_recording_is_checked_in_bounded_memory(app, client, world):
     [version] = versions(app)
     assert version.media_seconds == pytest.approx(590) and version.media_bytes > 25_000_000
     assert peak < 16 * 1024 * 1024, f"peak memory grew by {peak / 1e6:.1f} MB"
+    # What is kept is the recording from its tracks on, every block of it, behind a new head
+    # (written to disk a few MiB at a time as it was sealed: storage.WRITE_BACK).
+    recording = webm(590, frame=bytes(43_500))
+    tracks = recording[recording.index(bytes.fromhex("1654ae6b")):]
+    with app.app_context():
+        case = db.session().get(Case, world.cases["p1"])
+        kept = storage.read_all(cipher(case), case.id, version.media_file_id)
+    assert len(kept) == version.media_bytes and kept.endswith(tracks)
+    assert len(tracks) > 5 * storage.WRITE_BACK
 
 
 # --- the encrypted temporary file itself -----------------------------------------------------
