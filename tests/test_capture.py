@@ -128,19 +128,22 @@ def _element(element_id: str, payload: bytes) -> bytes:
     return bytes.fromhex(element_id) + b"\x01" + len(payload).to_bytes(7, "big") + payload
 
 
-def webm(seconds: int, tags: bytes = b"", title: bytes = b"", frame: bytes = b"\xfc" * 40) -> bytes:
+def webm(seconds: int, tags: bytes = b"", title: bytes = b"", frame: bytes = b"\xfc" * 40,
+         block_ms: int = 1000, cluster_ms: int = 1000) -> bytes:
     """A structurally valid WebM/Opus file like Chromium's (unknown-size segment, no Duration),
-    with one block of `frame` a second."""
+    with a block of `frame` every block_ms, in clusters of cluster_ms."""
     header = _element("1A45DFA3", _element("4286", b"\x01") + _element("4282", b"webm")
                       + _element("4287", b"\x04") + _element("4285", b"\x02"))
     info = _element("1549A966", _element("2AD7B1", (1_000_000).to_bytes(3, "big"))
                     + _element("4D80", b"Chrome") + (_element("7BA9", title) if title else b""))
     tracks = _element("1654AE6B", _element("AE", _element("D7", b"\x01") + _element("83", b"\x02")
                                             + _element("86", b"A_OPUS")))
+    end = seconds * 1000 + 1
     clusters = b"".join(
-        _element("1F43B675", _element("E7", (ms).to_bytes(4, "big"))
-                 + _element("A3", b"\x81" + (0).to_bytes(2, "big") + b"\x80" + frame))
-        for ms in range(0, seconds * 1000 + 1, 1000))
+        _element("1F43B675", _element("E7", start.to_bytes(4, "big")) + b"".join(
+            _element("A3", b"\x81" + (ms - start).to_bytes(2, "big") + b"\x80" + frame)
+            for ms in range(start, min(start + cluster_ms, end), block_ms)))
+        for start in range(0, end, cluster_ms))
     extra = _element("1254C367", _element("7373", _element("45A3", b"TITLE") + _element("4487", tags))) \
         if tags else b""
     return header + bytes.fromhex("18538067") + b"\x01\xff\xff\xff\xff\xff\xff\xff" + info + tracks \
@@ -365,6 +368,7 @@ def test_bad_uploads_are_refused_and_nothing_is_stored(app, client, world):
         (jpeg, "voice.mp3", "We could not play this recording"),
         (webm(3)[:200], "cut.webm", "We could not play this recording"),
         (webm(3)[:-10], "cut-in-a-block.webm", "We could not play this recording"),
+        (webm(3, title=b"t" * 70_000), "huge-info.webm", "We could not play this recording"),
         (wav(2)[:-4000], "cut.wav", "We could not play this recording"),
         (wav(601), "long.wav", "longer than 10 minutes"),
         (webm(700), "long.webm", "longer than 10 minutes"),

@@ -251,6 +251,20 @@ def test_a_25_mb_recording_is_checked_in_bounded_memory_and_kept_whole(app, clie
     assert len(tracks) > 5 * storage.WRITE_BACK
 
 
+def test_a_ten_minute_recording_of_small_blocks_is_kept_whole(app):
+    """As a browser records: a block every 20 ms (30,000 of them), clusters of 5 s."""
+    recording = webm(600, frame=b"\xfc" * 320, block_ms=20, cluster_ms=5000)
+    with app.app_context():
+        cleaned = media.clean_audio(io.BytesIO(recording))
+        try:
+            kept = cleaned.file.read()
+        finally:
+            cleaned.discard()
+    assert cleaned.media_type == "audio/webm" and cleaned.seconds == pytest.approx(600)
+    assert kept.endswith(recording[recording.index(bytes.fromhex("1654ae6b")):])
+    assert kept.count(b"\xfc" * 320) == 30_001
+
+
 # --- the encrypted temporary file itself -----------------------------------------------------
 
 def test_encrypted_temporary_file_works_like_a_file_and_holds_no_plaintext(tmp_path):

@@ -3,12 +3,11 @@ described as the pieces of a copy without what could carry metadata, with the du
 recorder left out written in (the copy itself is made as it is sealed into storage)."""
 from __future__ import annotations
 
-import io
 import os
 import struct
 from typing import BinaryIO
 
-BUFFER = 16 * 1024  # the parser's small reads come from memory, this much at a time
+WINDOW = 16 * 1024  # the parser's reads come from memory, read from the file this much at a time
 
 
 class Malformed(Exception):
@@ -25,57 +24,70 @@ _UNKNOWN = object()
 
 
 class _Ebml:
-    def __init__(self, handle: BinaryIO):
-        self.handle = handle
+    """Elements read from a file through a window of its bytes held in memory (a recording's
+    tens of thousands of blocks are read header by header: here, with no call to the file for
+    each), or from bytes in memory (handle None)."""
+
+    def __init__(self, handle: BinaryIO | None, size: int, window: bytes = b""):
+        self.handle, self.size = handle, size
+        self.window, self.at, self.start = window, 0, 0  # window: the file's bytes from start
+
+    def tell(self) -> int:
+        return self.start + self.at
+
+    def _fill(self, count: int) -> bool:
+        """At least count bytes in the window from the position, if the file has them."""
+        if len(self.window) - self.at >= count:
+            return True
+        if self.handle is None:
+            return False
+        rest = self.window[self.at:]
+        self.start += self.at
+        self.handle.seek(self.start + len(rest))
+        self.window, self.at = rest + self.handle.read(max(WINDOW, count - len(rest))), 0
+        return len(self.window) >= count
 
     def read(self, count: int) -> bytes:
-        data = self.handle.read(count)
-        if len(data) != count:
+        if not self._fill(count):
             raise Malformed()
-        return data
+        self.at += count
+        return self.window[self.at - count:self.at]
+
+    def skip(self, count: int) -> None:
+        if self.tell() + count > self.size:
+            raise Malformed()
+        if self.at + count <= len(self.window):
+            self.at += count
+        else:
+            self.start, self.window, self.at = self.tell() + count, b"", 0
 
     def header(self):
         """(id, size or _UNKNOWN, raw header bytes), or None at the end of the file."""
-        first = self.handle.read(1)
-        if not first:
+        self._fill(12)  # an id is at most 4 bytes here, a size at most 8
+        window, at = self.window, self.at
+        available = len(window) - at
+        if not available:
             return None
-        length = 8 - first[0].bit_length() + 1
-        if first[0] == 0 or length > 4:
+        length = 9 - window[at].bit_length()
+        if window[at] == 0 or length > 4 or available <= length or window[at + length] == 0:
             raise Malformed()
-        raw_id = first + self.read(length - 1)
-        size_first = self.read(1)
-        size_length = 8 - size_first[0].bit_length() + 1
-        if size_first[0] == 0:
+        size_length = 9 - window[at + length].bit_length()
+        end = at + length + size_length
+        if end > len(window):
             raise Malformed()
-        raw_size = size_first + self.read(size_length - 1)
-        value = int.from_bytes(raw_size, "big") & ((1 << (7 * size_length)) - 1)
+        value = int.from_bytes(window[at + length:end], "big") & ((1 << (7 * size_length)) - 1)
         size = _UNKNOWN if value == (1 << (7 * size_length)) - 1 else value
-        return int.from_bytes(raw_id, "big"), size, raw_id + raw_size
+        self.at = end
+        return int.from_bytes(window[at:at + length], "big"), size, window[at:end]
 
-    def children(self, data: bytes):
-        position = 0
-        while position < len(data):
-            sub = _Ebml(_Bytes(data[position:]))
-            item = sub.header()
-            if item is None or item[1] is _UNKNOWN:
+    @staticmethod
+    def children(data: bytes):
+        reader = _Ebml(None, len(data), data)
+        while reader.tell() < len(data):
+            element, size, _raw = reader.header()
+            if size is _UNKNOWN:
                 raise Malformed()
-            element, size, raw = item
-            start = position + len(raw)
-            if start + size > len(data):
-                raise Malformed()
-            yield element, data[start:start + size]
-            position = start + size
-
-
-class _Bytes:
-    def __init__(self, data: bytes):
-        self.data, self.position = data, 0
-
-    def read(self, count: int = -1) -> bytes:
-        end = len(self.data) if count < 0 else self.position + count
-        chunk = self.data[self.position:end]
-        self.position += len(chunk)
-        return chunk
+            yield element, reader.read(size)
 
 
 def _uint(data: bytes) -> int:
@@ -98,6 +110,8 @@ def _block_timecode(head: bytes) -> int:
     return struct.unpack(">h", head[length:length + 2])[0]
 
 
+# The recording's Info and Tracks are read whole: a few hundred bytes in a browser's recording.
+DESCRIPTION_MAX = 64 * 1024
 MAX_PIECES = 10_000  # kept ranges between dropped elements (Chromium's recordings have one)
 SEGMENT_UNKNOWN_SIZE = bytes.fromhex("18538067 01ffffffffffffff".replace(" ", ""))
 
@@ -107,16 +121,10 @@ def clean(handle: BinaryIO) -> tuple[list[bytes | tuple[int, int]], float]:
     attachments, chapters, cues and seek index, with its duration written in (bytes, and
     (start, end) ranges of handle, which is not copied), and its length in seconds. Raises
     Malformed for anything but a well-formed recording with exactly one audio track."""
-    size = handle.seek(0, os.SEEK_END)
-    handle.seek(0)
-    buffered = io.BufferedReader(handle, BUFFER)
-    try:
-        return _clean(_Ebml(buffered), size)
-    finally:
-        buffered.detach()  # handle stays open
+    return _clean(_Ebml(handle, handle.seek(0, os.SEEK_END)))
 
 
-def _clean(reader: _Ebml, file_size: int) -> tuple[list[bytes | tuple[int, int]], float]:
+def _clean(reader: _Ebml) -> tuple[list[bytes | tuple[int, int]], float]:
     item = reader.header()
     if item is None or item[0] != EBML or item[1] is _UNKNOWN or item[1] > 1024:
         raise Malformed()
@@ -138,10 +146,6 @@ def _clean(reader: _Ebml, file_size: int) -> tuple[list[bytes | tuple[int, int]]
         else:
             raise Malformed()
 
-    def skip(count: int) -> None:
-        if reader.handle.seek(count, os.SEEK_CUR) > file_size:
-            raise Malformed()
-
     scale, declared, last, cluster_time = 1_000_000, 0.0, 0, 0
     tracks = blocks = 0
     pending = None
@@ -151,7 +155,7 @@ def _clean(reader: _Ebml, file_size: int) -> tuple[list[bytes | tuple[int, int]]
         if item is None:
             break
         element, size, raw = item
-        start = reader.handle.tell() - len(raw)
+        start = reader.tell() - len(raw)
         if element == CLUSTER:
             # Children of the cluster; an unknown-size cluster ends at the next segment child.
             remaining = None if size is _UNKNOWN else size
@@ -164,7 +168,7 @@ def _clean(reader: _Ebml, file_size: int) -> tuple[list[bytes | tuple[int, int]]
                 if remaining is None and (child_id == CLUSTER or child_id in _WEBM_DROP
                                           or child_id in (INFO, TRACKS)):
                     pending = child
-                    end = reader.handle.tell() - len(child_raw)
+                    end = reader.tell() - len(child_raw)
                     break
                 if child_size is _UNKNOWN:
                     raise Malformed()
@@ -180,7 +184,7 @@ def _clean(reader: _Ebml, file_size: int) -> tuple[list[bytes | tuple[int, int]]
                     block_head = reader.read(min(child_size, 10))
                     last = max(last, cluster_time + _block_timecode(block_head))
                     blocks += 1
-                    skip(child_size - len(block_head))
+                    reader.skip(child_size - len(block_head))
                 elif child_id == BLOCK_GROUP:
                     data = reader.read(child_size) if child_size <= 4 * 1024 * 1024 else None
                     if data is None:
@@ -190,18 +194,20 @@ def _clean(reader: _Ebml, file_size: int) -> tuple[list[bytes | tuple[int, int]]
                             last = max(last, cluster_time + _block_timecode(value[:10]))
                             blocks += 1
                 else:
-                    skip(child_size)
-            keep(start, reader.handle.tell() if end is None else end)
+                    reader.skip(child_size)
+            keep(start, reader.tell() if end is None else end)
         elif size is _UNKNOWN:
             raise Malformed()
         elif element == INFO:
+            if size > DESCRIPTION_MAX:
+                raise Malformed()
             for sub, value in reader.children(reader.read(size)):
                 if sub == TIMECODE_SCALE:
                     scale = _uint(value) or 1_000_000
                 elif sub == DURATION:
                     declared = _float(value)
         elif element == TRACKS:
-            if size > 64 * 1024:
+            if size > DESCRIPTION_MAX:
                 raise Malformed()
             for sub, entry in reader.children(reader.read(size)):
                 if sub != TRACK_ENTRY:
@@ -211,9 +217,9 @@ def _clean(reader: _Ebml, file_size: int) -> tuple[list[bytes | tuple[int, int]]
                         fields.get(CODEC_ID, b"").rstrip(b"\0") != b"A_OPUS":
                     raise Malformed()
                 tracks += 1
-            keep(start, reader.handle.tell())
+            keep(start, reader.tell())
         elif element in _WEBM_DROP:
-            skip(size)
+            reader.skip(size)
         else:
             raise Malformed()
     if tracks != 1 or blocks == 0:
