@@ -103,6 +103,24 @@ def assert_accessible(page) -> None:
     assert violations == [], f"axe-core on {page.url}:\n{json.dumps(violations, indent=1)}"
 
 
+def click_until_seen(locator, tries: int = 3) -> None:
+    """Click the element until it has seen a click: on a loaded machine Chromium now and then
+    loses one (the pointer's events arrive and no click follows), and a recorder, say, never
+    starts. The element is held by its handle, so a label that changes on the click does not
+    matter."""
+    element = locator.element_handle()
+    element.evaluate("el => { el.voiceClicks = 0; "
+                     "el.addEventListener('click', () => { el.voiceClicks += 1; }, true); }")
+    for _ in range(tries):
+        element.click()
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            if element.evaluate("el => el.voiceClicks"):
+                return
+            time.sleep(0.05)
+    raise AssertionError(f"{tries} clicks on {locator} reached nothing")
+
+
 def browser_sign_in(page, base_url: str, person, password: str) -> None:
     page.goto(f"{base_url}/sign-in")
     page.get_by_label("Email address").fill(person.email)

@@ -14,7 +14,7 @@ from voice.capture import service as capture_service
 from voice.cases.service import cipher
 from voice.models import Answer, CaptureSession, Case, SharingRecord
 
-from .browser import assert_accessible, translator
+from .browser import assert_accessible, click_until_seen, translator
 from .test_capture import jpeg_with_gps
 
 PIN = "2468"
@@ -104,7 +104,7 @@ def test_child_journey_in_arabic_with_every_kind_of_answer(app, world, live_serv
             page.get_by_label(t("Calm")).click()
             page.get_by_label(t("Hopeful")).click()
         elif step == "feel-more":
-            page.get_by_role("button", name=t("Start recording")).click()
+            click_until_seen(page.get_by_role("button", name=t("Start recording")))
             page.wait_for_function("document.querySelector('[data-timer]').textContent !== '0:00'")
             page.get_by_role("button", name=t("Stop recording")).click()
             page.locator("[data-playback]").wait_for(state="visible")

@@ -15,6 +15,7 @@ from sqlalchemy import select, text
 from voice import db
 from voice.models import Answer
 
+from .browser import click_until_seen
 from .conftest import as_person
 from .test_capture import jpeg_with_gps
 from .test_child_journey import _decrypted_answers, _signed_in
@@ -161,7 +162,7 @@ def test_answers_given_offline_are_sealed_on_the_phone_then_sent_once(app, world
     tab.get_by_text(saved).wait_for()
 
     tab = steps["feel-more"]
-    tab.get_by_role("button", name="Start recording").click()
+    click_until_seen(tab.get_by_role("button", name="Start recording"))
     tab.wait_for_timeout(5000)
     tab.get_by_role("button", name="Stop recording").click()
     tab.locator("[data-playback]").wait_for(state="visible")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -14,7 +13,7 @@ from voice.capture import service as capture_service
 from voice.consent import service as consent
 from voice.models import CaptureSession, PromptRecording, User
 
-from .browser import assert_accessible, translator
+from .browser import assert_accessible, click_until_seen, translator
 from .conftest import post_form
 from .test_child_journey import _signed_in
 from .test_readaloud import PAGE, PROMPT, _client, coverage_row, grant_interpreter
@@ -30,34 +29,6 @@ HTMLMediaElement.prototype.play = function () {
   return play.call(this);
 };
 """
-# Each click that reached a recorder's button.
-COUNT_RECORDER_CLICKS = """
-window.__recorderClicks = 0;
-addEventListener("click", (event) => {
-  if (event.target.closest("[data-recorder-button]")) window.__recorderClicks += 1;
-}, true);
-"""
-
-
-def _start_recording(page, part) -> None:
-    """Press "Start recording" until the button has seen the click: on a loaded machine Chromium
-    now and then loses one (as the touch walk's taps), and the recorder never starts."""
-    for _ in range(3):
-        part.get_by_role("button", name="Start recording").click()
-        try:
-            page.wait_for_function("() => window.__recorderClicks > 0", timeout=3000)
-            break
-        except PlaywrightTimeout:
-            continue
-    status = part.locator("[data-recorder-status]")
-    stop = part.get_by_role("button", name="Stop recording")
-    try:
-        stop.wait_for()
-    except PlaywrightTimeout:
-        raise AssertionError(f"the recorder did not start; it says {status.inner_text()!r}, "
-                             f"clicks seen: {page.evaluate('window.__recorderClicks')}") from None
-
-
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_a_prompt_recorded_in_the_browser_is_read_aloud_to_a_child_in_pashto(
         app, world, live_server, page, another_page):
@@ -65,11 +36,10 @@ def test_a_prompt_recorded_in_the_browser_is_read_aloud_to_a_child_in_pashto(
     grant_interpreter(app, world, "advocate.p1")
     grant_interpreter(app, world, "ictg.p1")
     _signed_in(app, page, base, world.people["advocate.p1"])
-    page.add_init_script(COUNT_RECORDER_CLICKS)
     page.goto(f"{base}/read-aloud")
     page.locator(f'a[href="{PAGE}"]').click()
     part = page.locator(f'[id="part-{PROMPT}"]')
-    _start_recording(page, part)
+    click_until_seen(part.get_by_role("button", name="Start recording"))
     page.wait_for_timeout(1500)
     part.get_by_role("button", name="Stop recording").click()
     part.locator("[data-recorder-playback]").wait_for(state="visible")
