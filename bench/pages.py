@@ -10,7 +10,8 @@ costs), a child's step GET, an answer POST. Figures are median rates and their r
 Then, in alternating rounds, a 25 MB recording is uploaded to a step, its bytes are sent to the
 upload floor (received and sealed once into storage, with fsync: the least keeping them costs),
 and they are copied on disk (with fsync); the worker's peak memory (VmHWM) growth is read. Last,
-cProfile of the step GET in-process.
+cProfile of the step GET in-process. Before any of it, while no server runs, a browser's
+10-minute recording is spooled and checked in-process.
 """
 from __future__ import annotations
 
@@ -155,6 +156,31 @@ def _upload(port: int, step: str, cookie: str, token: str, folder: Path, workers
     return {name: statistics.median(values) for name, values in times.items()}, growth
 
 
+def _browser_recording(folder: Path) -> None:
+    """A browser's 10-minute recording (an Opus block every 20 ms: 30,000 blocks, about 10 MB),
+    in-process: the median time to spool it (the form parser's encrypted temporary file) and to
+    check it (voice.capture.webm), over ROUNDS rounds."""
+    from tests.test_capture import webm as recording_of
+    from voice.capture import webm
+    from voice.encrypted_tempfile import EncryptedTempFile
+
+    recording = recording_of(600, frame=b"\xfc" * 320, block_ms=20, cluster_ms=5000)
+    spooled, checked = [], []
+    for _ in range(ROUNDS):
+        start = time.perf_counter()
+        with EncryptedTempFile(folder) as spool:
+            for at in range(0, len(recording), 256 * 1024):
+                spool.write(recording[at:at + 256 * 1024])
+            spooled.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            webm.clean(spool)
+            checked.append(time.perf_counter() - start)
+    spool_time, check_time = statistics.median(spooled), statistics.median(checked)
+    print(f"a browser's 10-minute recording ({len(recording) / 1e6:.1f} MB, 30,000 blocks), "
+          f"in-process: spooled in {spool_time * 1000:.0f} ms, checked in "
+          f"{check_time * 1000:.0f} ms ({check_time / spool_time:.1f}x its spool)")
+
+
 def _profile(app, step: str, cookie: str) -> None:
     client = app.test_client()
     for pair in cookie.split("; "):
@@ -182,6 +208,7 @@ def main() -> None:
     from voice.models import CaptureSession
 
     folder = Path(tempfile.mkdtemp(prefix="voice-bench-pages-"))
+    _browser_recording(folder)  # first, while no server runs beside it
     database = Server().start()
     admin = create_engine(database.url(), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
