@@ -12,7 +12,7 @@ from sqlalchemy import insert, select
 from voice import db, keys
 from voice.crypto import CaseCipher, new_wrapped_key
 from voice.models import (AgendaEntry, Answer, AnswerVersion, CaptureSession, Case, Summary,
-                          new_id, now)
+                          agenda_place, new_id, now)
 
 # 10,000 cases: 200,000 answers, 30,000 of them files (issue 15's measure).
 ANSWERS, MEDIA = 20, 3
@@ -87,6 +87,6 @@ def grow(app, world, count: int, key: str = "p1", panel: str = "n1") -> None:
             dates = {case["id"]: case["panel_date"] for case in cases}
             session.execute(insert(AgendaEntry), [
                 {"panel_id": row["panel_id"], "case_id": row["case_id"], "summary_id": row["id"],
-                 "undated": False, "panel_date": dates[row["case_id"]],
-                 "approved_at": row["approved_at"]} for row in summaries])
+                 "approved_at": row["approved_at"], **agenda_place(dates[row["case_id"]], True)}
+                for row in summaries])
         session.commit()

@@ -17,7 +17,7 @@ from .base import Base, new_id, now
 from .core import Case, User
 
 __all__ = ["ItemReview", "CaseReview", "SendBack", "SafeguardingConcern", "Summary",
-           "AgendaEntry", "Withdrawal", "PROVENANCES", "CHECKED_PROVENANCES", "WITHDRAWAL_HOW"]
+           "AgendaEntry", "agenda_place", "Withdrawal", "PROVENANCES", "CHECKED_PROVENANCES", "WITHDRAWAL_HOW"]
 
 # Who put the child's words into English: an interpreter, the advocate, or a draft nobody has
 # checked yet (a draft blocks approval when the child used another language).
@@ -138,7 +138,9 @@ class AgendaEntry(Base):
     approved_at: Mapped[datetime]
 
 
-def _sorted_under(panel_date: date | None, own_panel: bool) -> dict:
+def agenda_place(panel_date: date | None, own_panel: bool) -> dict:
+    """Where a case's line sorts on a panel's agenda: under its panel date while the case is
+    that panel's (own_panel), else under "no panel date"."""
     dated = own_panel and panel_date is not None
     return {"undated": not dated, "panel_date": panel_date if dated else None}
 
@@ -149,7 +151,7 @@ def _onto_the_agenda(_mapper, connection, summary):
     case = connection.execute(select(Case.panel_id, Case.panel_date)
                               .where(Case.id == summary.case_id)).one()
     values = {"summary_id": summary.id, "approved_at": summary.approved_at,
-              **_sorted_under(case.panel_date, case.panel_id == summary.panel_id)}
+              **agenda_place(case.panel_date, case.panel_id == summary.panel_id)}
     line = (AgendaEntry.panel_id == summary.panel_id, AgendaEntry.case_id == summary.case_id)
     if connection.execute(update(AgendaEntry).where(*line).values(values)).rowcount == 0:
         connection.execute(insert(AgendaEntry).values(
@@ -164,9 +166,9 @@ def _agenda_follows_the_case(_mapper, connection, case):
         return
     lines = AgendaEntry.case_id == case.id
     connection.execute(update(AgendaEntry).where(lines, AgendaEntry.panel_id == case.panel_id)
-                       .values(_sorted_under(case.panel_date, True)))
+                       .values(agenda_place(case.panel_date, True)))
     connection.execute(update(AgendaEntry).where(lines, AgendaEntry.panel_id != case.panel_id)
-                       .values(_sorted_under(None, False)))
+                       .values(agenda_place(None, False)))
 
 
 class Withdrawal(Base):

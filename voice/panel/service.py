@@ -155,23 +155,22 @@ def agenda(user: User, page: int = 1) -> tuple[db.Page, list[AgendaDate]] | None
     that has arrived (newest first within a date) and how many are still awaited for the dates
     the page covers. Reads of names are audited. None past the last page."""
     session = db.session()
-
-    def date_of(summary):
-        return summary.case.panel_date if summary.case.panel_id == user.org_id else None
-
-    # The page's ids first, in order, from the agenda's index (AgendaEntry): a case moved to
-    # another panel since is listed under "no panel date".
-    query = (select(AgendaEntry.summary_id).where(AgendaEntry.panel_id == user.org_id)
+    # The page's lines first, in order, from the agenda's index: each line holds its summary
+    # and the date it is listed under (AgendaEntry, agenda_place).
+    query = (select(AgendaEntry).where(AgendaEntry.panel_id == user.org_id)
              .order_by(AgendaEntry.undated, AgendaEntry.panel_date,
                        AgendaEntry.approved_at.desc(), AgendaEntry.summary_id))
     shown = db.page_of(query, page, total=select(func.count()).select_from(AgendaEntry)
                        .where(AgendaEntry.panel_id == user.org_id))
     if shown is None:
         return None
+    lines = shown.items + ([shown.following] if shown.following is not None else [])
+    listed_under = {line.summary_id: line.panel_date for line in lines}
     loaded = {row.id: row for row in session.scalars(select(Summary).options(
-        joinedload(Summary.case)).where(Summary.id.in_([*shown.items, shown.following])))}
-    shown.items = [loaded[summary_id] for summary_id in shown.items]
-    shown.following = loaded.get(shown.following)
+        joinedload(Summary.case)).where(Summary.id.in_(listed_under)))}
+    shown.items = [loaded[line.summary_id] for line in shown.items]
+    shown.following = shown.following and loaded[shown.following.summary_id]
+
     ids = [summary.id for summary in shown.items]
     mine = set(session.scalars(select(ReadReceipt.summary_id).where(
         ReadReceipt.user_id == user.id, ReadReceipt.summary_id.in_(ids))))
@@ -184,11 +183,12 @@ def agenda(user: User, page: int = 1) -> tuple[db.Page, list[AgendaDate]] | None
         row = AgendaRow(summary, document["child"]["called"], document["case"]["panel_reference"],
                         document["child"]["age_band"], len(document["items"]), withdrawn,
                         summary.id in mine, summary.id in decided)
-        dates.setdefault(date_of(summary), AgendaDate(date_of(summary))).arrived.append(row)
+        listed = listed_under[summary.id]
+        dates.setdefault(listed, AgendaDate(listed)).arrived.append(row)
     # Awaited children: under the dates on this page, and dates where nothing has arrived yet
     # on the page whose dates they fall between.
-    low = _date_key(date_of(shown.items[0])) if page > 1 and shown.items else None
-    high = _date_key(date_of(shown.following)) if shown.following is not None else None
+    low = _date_key(listed_under[shown.items[0].id]) if page > 1 and shown.items else None
+    high = _date_key(listed_under[shown.following.id]) if shown.following is not None else None
     awaited = session.execute(select(Case.panel_date, func.count()).where(
         Case.panel_id == user.org_id, Case.erased_at.is_(None), Case.closed_at.is_(None),
         *_dates_between(low, high),
