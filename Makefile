@@ -40,9 +40,11 @@ assets: install
 include scripts/assets.mk
 
 # Extract every string (code, templates, questionnaires), update each catalogue, compile.
+# npm's folder (some 30,000 files, none of them ours) is not walked.
 POT ?= translations/messages.pot
 pot: install
 	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --add-location=file --sort-output \
+		--ignore-dirs ".* ._ node_modules" \
 		--project voice --copyright-holder "voice" -o $(POT) .
 
 translations: pot

@@ -56,8 +56,9 @@ def chromium():
 def new_page(chromium, **options):
     """A page in a browser context of its own (one person's device), its script errors kept in
     `js_errors`; `options` change the context's (a phone's viewport, touch). The caller closes
-    `page.context`."""
-    context = chromium.new_context(**{"bypass_csp": True,
+    `page.context`. The service worker is blocked unless `service_workers="allow"`: a test of
+    what it does says so (installing it, with its precache, costs every test a fifth more)."""
+    context = chromium.new_context(**{"bypass_csp": True, "service_workers": "block",
                                       "viewport": {"width": 1024, "height": 800}, **options})
     context.set_default_timeout(15000)
     page = context.new_page()
@@ -67,8 +68,10 @@ def new_page(chromium, **options):
 
 
 @pytest.fixture
-def page(chromium):
-    page = new_page(chromium)
+def page(chromium, request):
+    """new_page; with the service worker in tests marked `service_worker`."""
+    allowed = request.node.get_closest_marker("service_worker") is not None
+    page = new_page(chromium, service_workers="allow" if allowed else "block")
     yield page
     page.context.close()
 

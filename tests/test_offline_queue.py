@@ -21,6 +21,8 @@ from .test_capture import jpeg_with_gps
 from .test_child_journey import _decrypted_answers, _signed_in
 from .test_offline_sw import _session_cached
 
+pytestmark = pytest.mark.service_worker  # offline, the pages come from the service worker
+
 WORDS = "tangerine-lighthouse-5521"
 MORE_WORDS = "marmalade-compass-7730"
 # Every record of the queue, its values as base64 when they are bytes or blobs.

@@ -266,6 +266,7 @@ def test_the_service_worker_is_served_for_the_whole_site(client):
     assert "showNotification" in response.text and "notificationclick" in response.text
 
 
+@pytest.mark.service_worker  # a device's subscription is its service worker's
 def test_the_notifications_page_in_a_browser(app, world, vapid, live_server, page):
     page.context.grant_permissions(["notifications"], origin=live_server.url)
     browser_sign_in(page, live_server.url, world.people["ictg.p1"], PASSWORD)
