@@ -3,14 +3,22 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 HERE = Path(__file__).resolve().parent / "migrations"
 
 
+def _command():
+    from alembic import command  # heavy: a sixth of every process's start; workers never migrate
+    return command
+
+
 def config(url: str) -> Config:
+    from alembic.config import Config  # heavy: as _command
+
     cfg = Config()
     cfg.set_main_option("script_location", str(HERE))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -18,11 +26,11 @@ def config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    command.upgrade(config(url), revision)
+    _command().upgrade(config(url), revision)
 
 
 def downgrade(url: str, revision: str = "base") -> None:
-    command.downgrade(config(url), revision)
+    _command().downgrade(config(url), revision)
 
 
 def new_revision(message: str) -> None:
@@ -30,4 +38,4 @@ def new_revision(message: str) -> None:
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{folder}/schema.sqlite3"
         upgrade(url)
-        command.revision(config(url), message=message, autogenerate=True)
+        _command().revision(config(url), message=message, autogenerate=True)
