@@ -196,19 +196,15 @@ def _clean(reader: _Ebml) -> tuple[list[bytes | tuple[int, int]], float]:
                 else:
                     reader.skip(child_size)
             keep(start, reader.tell() if end is None else end)
-        elif size is _UNKNOWN:
+        elif size is _UNKNOWN or element in (INFO, TRACKS) and size > DESCRIPTION_MAX:
             raise Malformed()
         elif element == INFO:
-            if size > DESCRIPTION_MAX:
-                raise Malformed()
             for sub, value in reader.children(reader.read(size)):
                 if sub == TIMECODE_SCALE:
                     scale = _uint(value) or 1_000_000
                 elif sub == DURATION:
                     declared = _float(value)
         elif element == TRACKS:
-            if size > DESCRIPTION_MAX:
-                raise Malformed()
             for sub, entry in reader.children(reader.read(size)):
                 if sub != TRACK_ENTRY:
                     continue

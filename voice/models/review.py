@@ -17,7 +17,8 @@ from .base import Base, new_id, now
 from .core import Case, User
 
 __all__ = ["ItemReview", "CaseReview", "SendBack", "SafeguardingConcern", "Summary",
-           "AgendaEntry", "agenda_place", "Withdrawal", "PROVENANCES", "CHECKED_PROVENANCES", "WITHDRAWAL_HOW"]
+           "AgendaEntry", "agenda_place", "Withdrawal", "PROVENANCES", "CHECKED_PROVENANCES",
+           "WITHDRAWAL_HOW"]
 
 # Who put the child's words into English: an interpreter, the advocate, or a draft nobody has
 # checked yet (a draft blocks approval when the child used another language).
